@@ -1,0 +1,41 @@
+# Two commands on a fresh machine with Python 3.11 and make:
+#   make demo   -> sets up .venv, analyses the embedded Helsinki extract, writes out/demo/map.html
+#   make test   -> sets up .venv and runs the test suite
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench browser clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/circles demo --out out/demo
+
+# Debian's Chromium for the headless-browser map tests; skipped (tests then skip) where
+# apt is unavailable or we are not root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "note: chromium not installed; browser tests will be skipped"
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check circles tests bench
+	$(BIN)/ruff format --check circles tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

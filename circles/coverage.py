@@ -1,0 +1,131 @@
+"""Per-home walking times, bands and coverage, and the summary figures."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from circles.config import TravelSettings
+
+UNREACHABLE = "unreachable"
+
+
+def band_labels(bands_min: tuple[float, ...]) -> list[str]:
+    """Labels of the walking-time bands, e.g. ``["0-5", "5-10", "10-15", ">15"]``."""
+    edges = [0.0, *bands_min]
+    labels = [f"{_fmt(a)}-{_fmt(b)}" for a, b in itertools.pairwise(edges)]
+    return [*labels, f">{_fmt(bands_min[-1])}"]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def assign_bands(walk_time_min: NDArray[np.float64], bands_min: tuple[float, ...]) -> NDArray:
+    """Band label per walking time; NaN times are ``"unreachable"``.
+
+    A time exactly on a band edge belongs to the lower band (15.0 min is "10-15").
+    """
+    labels = np.array([*band_labels(bands_min), UNREACHABLE], dtype=object)
+    idx = np.searchsorted(np.asarray(bands_min), walk_time_min, side="left")
+    idx = np.where(np.isnan(walk_time_min), len(labels) - 1, idx)
+    return labels[idx]
+
+
+def summarize(
+    walk_time_min: NDArray[np.float64],
+    population: NDArray[np.float64],
+    nearest_facility: NDArray[np.int64],
+    n_facilities: int,
+    settings: TravelSettings,
+) -> dict:
+    """Headline coverage figures for one study area.
+
+    Parameters
+    ----------
+    walk_time_min : ndarray
+        Minutes to the nearest facility per home; NaN where unreachable.
+    population : ndarray
+        Residents per home.
+    nearest_facility : ndarray of int
+        Index of the nearest facility per home (-1 where unreachable).
+    n_facilities : int
+        Facilities serving the area.
+    settings : TravelSettings
+
+    Returns
+    -------
+    dict
+        ``homes``, ``population``, ``covered_homes``, ``covered_population``,
+        ``covered_share`` (of population), ``uncovered_population``,
+        ``unreachable_homes``, ``bands`` (cumulative ``within_<m>_min`` figures
+        and per-band counts), ``facilities``, ``residents_per_facility``.
+
+    """
+    pop = np.asarray(population, dtype=float)
+    t = np.asarray(walk_time_min, dtype=float)
+    total_pop = float(pop.sum())
+    labels = assign_bands(t, settings.bands_min)
+    per_band = []
+    for label in [*band_labels(settings.bands_min), UNREACHABLE]:
+        sel = labels == label
+        per_band.append(
+            {
+                "band": label,
+                "homes": int(sel.sum()),
+                "population": round(float(pop[sel].sum()), 1),
+                "population_share": _share(pop[sel].sum(), total_pop),
+            }
+        )
+    within = []
+    for b in settings.bands_min:
+        sel = t <= b  # NaN compares False
+        within.append(
+            {
+                "minutes": b,
+                "homes": int(sel.sum()),
+                "population": round(float(pop[sel].sum()), 1),
+                "population_share": _share(pop[sel].sum(), total_pop),
+            }
+        )
+    covered = t <= settings.threshold_min
+    served = nearest_facility >= 0
+    return {
+        "homes": int(t.size),
+        "population": round(total_pop, 1),
+        "threshold_min": settings.threshold_min,
+        "covered_homes": int(covered.sum()),
+        "covered_population": round(float(pop[covered].sum()), 1),
+        "covered_share": _share(pop[covered].sum(), total_pop),
+        "uncovered_population": round(float(pop[~covered].sum()), 1),
+        "unreachable_homes": int(np.isnan(t).sum()),
+        "within": within,
+        "bands": per_band,
+        "facilities": int(n_facilities),
+        "residents_per_facility": (round(total_pop / n_facilities, 1) if n_facilities else None),
+        "homes_with_a_nearest_facility": int(served.sum()),
+    }
+
+
+def _share(part: float, total: float) -> float | None:
+    return round(float(part) / total, 4) if total > 0 else None
+
+
+def catchments(
+    nearest_facility: NDArray[np.int64], population: NDArray[np.float64], n_facilities: int
+) -> pd.DataFrame:
+    """Homes and residents for which each facility is the nearest (network Voronoi).
+
+    Returns
+    -------
+    DataFrame
+        One row per facility: ``catchment_homes``, ``catchment_population``.
+
+    """
+    ok = nearest_facility >= 0
+    homes = np.bincount(nearest_facility[ok], minlength=n_facilities)
+    pop = np.bincount(nearest_facility[ok], weights=population[ok], minlength=n_facilities)
+    return pd.DataFrame({"catchment_homes": homes, "catchment_population": np.round(pop, 1)})

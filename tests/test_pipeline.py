@@ -1,0 +1,75 @@
+"""End-to-end results on the embedded Helsinki extract, checked independently."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from circles import TravelSettings, run_osm
+from circles.config import FACILITY_PRESETS
+from circles.network import WalkNetwork
+from circles.sources.osm import read_osm
+from tests.reference import reference_distances
+
+
+def test_helsinki_headline(helsinki_result):
+    s = helsinki_result.summary
+    assert (s["homes"], s["facilities"]) == (59, 7)
+    assert s["covered_homes"] == 50
+    assert s["unreachable_homes"] == 0
+    assert helsinki_result.headline().startswith("Helsinki: 84% of 6,395 residents (50 of 59 homes)")
+    assert [w["homes"] for w in s["within"]] == [29, 42, 50]
+
+
+def test_helsinki_times_agree_with_networkx(helsinki_pbf, helsinki_result):
+    layers = read_osm(helsinki_pbf, FACILITY_PRESETS["primary-care"])
+    net = WalkNetwork.from_lines(layers.walkways.geometry.values)
+    homes = helsinki_result.homes.to_crs(net.crs)
+    fac = layers.facilities.to_crs(net.crs)
+    home_pts = homes.geometry.representative_point()
+    fac_snap = net.snap(
+        np.column_stack([fac.geometry.x, fac.geometry.y]), max_access_leg_m=250, min_island_m=300
+    )
+    home_snap = net.snap(np.column_stack([home_pts.x, home_pts.y]), max_access_leg_m=250, min_island_m=300)
+    expected_m = reference_distances(net, fac_snap, home_snap)
+    expected_min = expected_m / 75.0
+    np.testing.assert_allclose(helsinki_result.homes["walk_time_min"], expected_min, atol=1e-3)
+    # Shares recomputed from the reference times and the population column.
+    pop = helsinki_result.homes["population"].to_numpy()
+    for w in helsinki_result.summary["within"]:
+        share = pop[expected_min <= w["minutes"]].sum() / pop.sum()
+        assert w["population_share"] == pytest.approx(share, abs=1e-3)
+
+
+def test_per_home_columns(helsinki_result):
+    h = helsinki_result.homes
+    for col in ("osm_id", "walk_time_min", "nearest_facility", "covered", "band", "population"):
+        assert col in h
+    assert set(h["band"]) <= {"0-5", "5-10", "10-15", ">15", "unreachable"}
+    assert (h["covered"] == (h["walk_time_min"] <= 15)).all()
+    assert h.loc[h["covered"], "nearest_facility"].str.startswith("node/").all()
+    f = helsinki_result.facilities
+    assert f["catchment_homes"].sum() == 59
+    assert f["catchment_population"].sum() == pytest.approx(h["population"].sum(), abs=1)
+
+
+def test_service_areas_nest_and_contain_covered_homes(helsinki_result):
+    areas = helsinki_result.service_areas.to_crs(32635).sort_values("band_min")
+    geoms = list(areas.geometry)
+    for inner, outer in itertools.pairwise(geoms):
+        assert inner.area < outer.area
+        assert inner.difference(outer).area < 1e-6 * inner.area
+    homes = helsinki_result.homes.to_crs(32635)
+    covered = homes[homes["covered"]].geometry.representative_point()
+    # A covered home's access leg is under 50 m here, so it lies in the 15-minute buffer.
+    near = homes.loc[homes["covered"], "access_leg_m"] < 50
+    assert covered[near].within(geoms[-1]).all()
+
+
+def test_elderly_speed_lowers_coverage(helsinki_pbf, helsinki_result):
+    slow = run_osm(helsinki_pbf, settings=TravelSettings(speed_kmh=3.6))
+    assert slow.summary["covered_homes"] < helsinki_result.summary["covered_homes"]
+    ratio = slow.homes["walk_time_min"] / helsinki_result.homes["walk_time_min"]
+    np.testing.assert_allclose(ratio, 4.5 / 3.6, rtol=1e-3)
