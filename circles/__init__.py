@@ -17,11 +17,14 @@ from circles.pipeline import StudyResult, analyse, run_osm
 __all__ = [
     "CirclesError",
     "InputError",
+    "Inputs",
     "PopulationSettings",
+    "PopulationSpec",
     "StudyResult",
     "TravelSettings",
     "WalkNetwork",
     "__version__",
     "analyse",
     "run_osm",
+    "run_study",
 ]

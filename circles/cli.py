@@ -110,7 +110,7 @@ def _settings(args: argparse.Namespace) -> TravelSettings:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from circles.pipeline import run_osm
+    from circles.pipeline import PopulationSpec, run_osm
     from circles.report import write_outputs
 
     settings = _settings(args)
@@ -123,7 +123,11 @@ def _run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     log.info("reading %s", path)
     result = run_osm(
-        path, facilities=args.facilities, settings=settings, population_total=args.population_total, name=name
+        path,
+        facilities=args.facilities,
+        settings=settings,
+        population=PopulationSpec(total=args.population_total),
+        name=name,
     )
     out = write_outputs(result, args.out or Path("out") / safe_name(result.name))
     for stage, seconds in result.timings_s.items():

@@ -38,7 +38,6 @@ def assign_bands(walk_time_min: NDArray[np.float64], bands_min: tuple[float, ...
 def summarize(
     walk_time_min: NDArray[np.float64],
     population: NDArray[np.float64],
-    nearest_facility: NDArray[np.int64],
     n_facilities: int,
     settings: TravelSettings,
 ) -> dict:
@@ -50,8 +49,6 @@ def summarize(
         Minutes to the nearest facility per home; NaN where unreachable.
     population : ndarray
         Residents per home.
-    nearest_facility : ndarray of int
-        Index of the nearest facility per home (-1 where unreachable).
     n_facilities : int
         Facilities serving the area.
     settings : TravelSettings
@@ -92,7 +89,6 @@ def summarize(
             }
         )
     covered = t <= settings.threshold_min
-    served = nearest_facility >= 0
     return {
         "homes": int(t.size),
         "population": round(total_pop, 1),
@@ -106,7 +102,6 @@ def summarize(
         "bands": per_band,
         "facilities": int(n_facilities),
         "residents_per_facility": (round(total_pop / n_facilities, 1) if n_facilities else None),
-        "homes_with_a_nearest_facility": int(served.sum()),
     }
 
 

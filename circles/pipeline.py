@@ -1,4 +1,8 @@
-"""One study area end to end: sources -> network -> engine -> results."""
+"""One study area end to end: clip region-wide inputs to the area plus a walking margin, then analyse.
+
+People cross borders: networks and clinics are loaded for the area buffered by the
+longest walk, homes are reported only inside the area itself.
+"""
 
 from __future__ import annotations
 
@@ -8,194 +12,254 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pyproj
+import shapely
 
-from circles import __version__
-from circles.areas import service_area
-from circles.config import PopulationSettings, TravelSettings, facility_preset
-from circles.coverage import assign_bands, catchments, summarize
-from circles.engine import nearest_facility
-from circles.errors import EmptyResultError
-from circles.network import WalkNetwork
-from circles.sources.osm import read_osm, residential_homes
-from circles.sources.population import estimate_population
-
-NO_STREET = "no walkable street within {:g} m"
-NO_PATH = "no facility reachable over the walk network (network island)"
+from circles.analysis import StudyResult, analyse
+from circles.config import PopulationSettings, TravelSettings
+from circles.coverage import summarize
+from circles.errors import EmptyResultError, InputError
+from circles.network import WGS84, WalkNetwork, local_utm_crs
+from circles.sources.assemble import Inputs, SourceSpec, load_inputs
+from circles.sources.population import estimate_population, population_from_column
 
 
-@dataclass
-class StudyResult:
-    """Everything one study area produces, in WGS-84 for output.
+@dataclass(frozen=True)
+class PopulationSpec:
+    """Where residents per home come from; the first option given wins.
 
     Attributes
     ----------
-    name : str
-        Study-area name.
-    homes : GeoDataFrame
-        One row per home: ``walk_time_min``, ``nearest_facility``, ``covered``,
-        ``band``, ``population``, ``access_leg_m``, ``unreachable_reason`` and the
-        input's own columns.
-    facilities : GeoDataFrame
-        One row per facility: ``facility_id``, ``name``, ``catchment_homes``,
-        ``catchment_population``, ``access_leg_m``, ``attached``.
-    service_areas : GeoDataFrame
-        One polygon per band: ``band_min``.
-    summary : dict
-        Headline figures and the parameters used.
-    boundary : GeoDataFrame, optional
-        The study-area outline.
-    timings_s : dict
-        Seconds spent per stage.
-
+    column : str, optional
+        A numeric column of the homes.
+    raster : Path, optional
+        A people-per-cell GeoTIFF (WorldPop style).
+    total : float, optional
+        Known residents of the study area, spread by floor area.
+    settings : PopulationSettings
+        Floor area per resident and default storeys, for estimates.
     """
 
-    name: str
-    homes: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    service_areas: gpd.GeoDataFrame
-    summary: dict
-    boundary: gpd.GeoDataFrame | None = None
-    timings_s: dict = field(default_factory=dict)
-
-    def headline(self) -> str:
-        """One sentence, e.g. '78% of residents (412 homes) within 15 min of 6 facilities'."""
-        s = self.summary
-        share = s["covered_share"]
-        pct = "n/a" if share is None else f"{100 * share:.0f}%"
-        return (
-            f"{self.name}: {pct} of {s['population']:,.0f} residents "
-            f"({s['covered_homes']} of {s['homes']} homes) live within "
-            f"{s['threshold_min']:g} min walk of {s['facilities']} facilities"
-        )
+    column: str | None = None
+    raster: Path | None = None
+    total: float | None = None
+    settings: PopulationSettings = field(default_factory=PopulationSettings)
 
 
-def analyse(
-    network: WalkNetwork,
-    facilities: gpd.GeoDataFrame,
-    homes: gpd.GeoDataFrame,
-    *,
-    settings: TravelSettings,
-    population: np.ndarray,
-    name: str,
-    sources: dict | None = None,
-    boundary: gpd.GeoDataFrame | None = None,
-) -> StudyResult:
-    """Walking times, coverage, catchments and service areas for given inputs.
+def buffer_wgs84(area: shapely.Geometry, distance_m: float) -> shapely.Geometry:
+    """Buffer a WGS-84 geometry by metres, computed in its local UTM zone."""
+    lon, lat = shapely.get_coordinates(area).T
+    utm = local_utm_crs(lon, lat)
+    fwd = pyproj.Transformer.from_crs(WGS84, utm, always_xy=True)
+    back = pyproj.Transformer.from_crs(utm, WGS84, always_xy=True)
+    local = shapely.transform(area, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+    grown = shapely.buffer(local, distance_m, quad_segs=8)
+    return shapely.transform(grown, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+
+
+def _inside(frame: gpd.GeoDataFrame, area: shapely.Geometry, *, by_point: bool) -> np.ndarray:
+    geoms = frame.geometry.values
+    if by_point:
+        geoms = shapely.point_on_surface(geoms)
+        return np.asarray(shapely.intersects(area, geoms), dtype=bool)
+    return np.asarray(shapely.intersects(area, geoms), dtype=bool)
+
+
+def clip_inputs(
+    inputs: Inputs, area: shapely.Geometry, settings: TravelSettings
+) -> tuple[Inputs, shapely.Geometry]:
+    """Keep what a study area needs: homes inside it, streets and clinics within reach.
 
     Parameters
     ----------
-    network : WalkNetwork
-    facilities, homes : GeoDataFrame
-        Any CRS; polygons are represented by a point on their surface.
-        ``facilities`` should carry a ``name`` column.
+    inputs : Inputs
+        Region-wide layers (WGS-84).
+    area : shapely geometry
+        The study area (WGS-84).
     settings : TravelSettings
-    population : ndarray
-        Residents per home, aligned with ``homes``.
+        The margin is the longest band's walking distance plus two access legs
+        (a home's and a clinic's).
+
+    Returns
+    -------
+    (Inputs, shapely geometry)
+        The clipped layers and the buffered area they were clipped to.
+    """
+    margin_m = settings.threshold_m + 2 * settings.max_access_leg_m
+    reach = buffer_wgs84(area, margin_m)
+    shapely.prepare(reach)
+    shapely.prepare(area)
+    clipped = Inputs(
+        walkways=inputs.walkways[_inside(inputs.walkways, reach, by_point=False)],
+        facilities=inputs.facilities[_inside(inputs.facilities, reach, by_point=True)],
+        homes=inputs.homes[_inside(inputs.homes, area, by_point=True)],
+        sources=inputs.sources,
+    )
+    return clipped, reach
+
+
+def home_population(homes: gpd.GeoDataFrame, spec: PopulationSpec) -> tuple[np.ndarray, str]:
+    """Residents per home by the method ``spec`` asks for, and a sentence naming it.
+
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        Homes (WGS-84).
+    spec : PopulationSpec
+
+    Returns
+    -------
+    (ndarray, str)
+    """
+    if spec.column:
+        return population_from_column(homes, spec.column), f"column {spec.column!r} of the homes"
+    if spec.raster:
+        from circles.sources.population import population_from_raster
+
+        return population_from_raster(homes, spec.raster)
+    lon, lat = shapely.get_coordinates(shapely.point_on_surface(homes.geometry.values)).T
+    local = homes.to_crs(local_utm_crs(lon, lat))
+    return estimate_population(local, spec.settings, total=spec.total)
+
+
+def run_study(
+    inputs: Inputs,
+    *,
+    name: str,
+    boundary: gpd.GeoDataFrame | None = None,
+    subareas: gpd.GeoDataFrame | None = None,
+    settings: TravelSettings | None = None,
+    population: PopulationSpec | None = None,
+) -> StudyResult:
+    """Analyse one study area end to end.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Region-wide layers (WGS-84); clipped here.
     name : str
-        Study-area name used in outputs.
-    sources : dict, optional
-        Description of inputs, copied into the summary.
+        Study-area name for outputs.
     boundary : GeoDataFrame, optional
-        Study-area outline, for the map.
+        The study area (WGS-84, one or more polygons). Without it the whole input is
+        the study area.
+    subareas : GeoDataFrame, optional
+        Smaller areas (e.g. sub-districts, 街道) with a ``name`` column; coverage is
+        also summarised per sub-area.
+    settings : TravelSettings, optional
+    population : PopulationSpec, optional
 
     Returns
     -------
     StudyResult
-
     """
-    timings: dict[str, float] = {}
-    if len(facilities) == 0:
-        raise EmptyResultError(f"{name}: no facilities to measure walking times from")
-    if len(homes) == 0:
-        raise EmptyResultError(f"{name}: no homes in the study area")
+    settings = settings or TravelSettings()
+    population = population or PopulationSpec()
     t0 = time.perf_counter()
-    fac_local = facilities.to_crs(network.crs)
-    home_local = homes.to_crs(network.crs)
-    fac_xy = _points_xy(fac_local)
-    home_xy = _points_xy(home_local)
-    fac_snap = network.snap(
-        fac_xy, max_access_leg_m=settings.max_access_leg_m, min_island_m=settings.min_island_m
-    )
-    home_snap = network.snap(
-        home_xy, max_access_leg_m=settings.max_access_leg_m, min_island_m=settings.min_island_m
-    )
-    timings["snap"] = time.perf_counter() - t0
+    if boundary is not None:
+        area = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
+        if area.is_empty:
+            raise InputError(f"{name}: the study-area boundary is empty")
+        inputs, _reach = clip_inputs(inputs, area, settings)
+    if len(inputs.walkways) == 0:
+        raise EmptyResultError(
+            f"{name}: no walkable streets within reach of the study area; check that the network "
+            "file covers it"
+        )
+    if len(inputs.facilities) == 0:
+        raise EmptyResultError(
+            f"{name}: no facilities in or within {settings.threshold_min:g} min of the study area; "
+            "check the facility source and its coordinate system"
+        )
+    if len(inputs.homes) == 0:
+        raise EmptyResultError(f"{name}: no homes inside the study area")
+    t_clip = time.perf_counter() - t0
     t0 = time.perf_counter()
-    nodes, pts = nearest_facility(network, fac_snap, home_snap)
-    timings["search"] = time.perf_counter() - t0
-
-    walk_time_min = np.where(np.isfinite(pts.dist_m), pts.dist_m / settings.speed_m_per_min, np.nan)
-    reason = np.where(
-        ~home_snap.attached,
-        NO_STREET.format(settings.max_access_leg_m),
-        np.where(np.isnan(walk_time_min), NO_PATH, ""),
+    network = WalkNetwork.from_lines(inputs.walkways.geometry.values)
+    t_net = time.perf_counter() - t0
+    pop, method = home_population(inputs.homes, population)
+    sources = {**inputs.sources, "population": method}
+    result = analyse(
+        network,
+        inputs.facilities,
+        inputs.homes,
+        settings=settings,
+        population=pop,
+        name=name,
+        sources=sources,
+        boundary=boundary,
     )
-    fac_ids = _facility_ids(facilities)
-    out_homes = homes.to_crs("EPSG:4326").copy()
-    out_homes["walk_time_min"] = np.round(walk_time_min, 3)
-    out_homes["nearest_facility"] = np.where(pts.facility >= 0, fac_ids[np.clip(pts.facility, 0, None)], None)
-    out_homes["covered"] = walk_time_min <= settings.threshold_min
-    out_homes["band"] = assign_bands(walk_time_min, settings.bands_min)
-    out_homes["population"] = np.round(population, 2)
-    out_homes["access_leg_m"] = np.round(home_snap.access_leg_m, 1)
-    out_homes["unreachable_reason"] = reason
-
-    attached = fac_snap.attached
-    catch = catchments(pts.facility, np.asarray(population, float), len(facilities))
-    out_fac = facilities.to_crs("EPSG:4326").copy()
-    out_fac.insert(0, "facility_id", fac_ids)
-    out_fac["catchment_homes"] = catch["catchment_homes"].to_numpy()
-    out_fac["catchment_population"] = catch["catchment_population"].to_numpy()
-    out_fac["access_leg_m"] = np.round(fac_snap.access_leg_m, 1)
-    out_fac["attached"] = attached
-
-    t0 = time.perf_counter()
-    polygons = [
-        service_area(network, nodes, fac_snap, b * settings.speed_m_per_min, settings.area_buffer_m)
-        for b in settings.bands_min
-    ]
-    areas = gpd.GeoDataFrame(
-        {"band_min": list(settings.bands_min)},
-        geometry=gpd.GeoSeries(polygons, crs=network.crs),
-    ).to_crs("EPSG:4326")
-    timings["service_areas"] = time.perf_counter() - t0
-
-    summary = summarize(walk_time_min, population, pts.facility, int(attached.sum()), settings)
-    summary = {
-        "name": name,
-        **summary,
-        "facilities_not_on_network": int((~attached).sum()),
-        "homes_without_street": int((~home_snap.attached).sum()),
-        "homes_on_islands_without_facility": int((home_snap.attached & np.isnan(walk_time_min)).sum()),
-        "parameters": {
-            "speed_kmh": settings.speed_kmh,
-            "bands_min": list(settings.bands_min),
-            "max_access_leg_m": settings.max_access_leg_m,
-            "min_island_m": settings.min_island_m,
-            "area_buffer_m": settings.area_buffer_m,
-            "crs": network.crs.to_string(),
-        },
-        "network": {
-            "nodes": network.n_nodes,
-            "edges": network.n_edges,
-            "length_km": round(float(network.edge_length_m.sum()) / 1000, 3),
-        },
-        "sources": sources or {},
-        "tool": {"name": "circles", "version": __version__},
-    }
-    return StudyResult(name, out_homes, out_fac, areas, summary, boundary, timings)
+    if subareas is not None:
+        result.summary["subareas"] = subarea_summaries(result, subareas, settings)
+    result.timings_s = {"clip": t_clip, "build_network": t_net, **result.timings_s}
+    return result
 
 
-def _points_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    geoms = frame.geometry.values
-    pts = np.where(geoms.geom_type == "Point", geoms, geoms.representative_point())
-    return np.column_stack([gpd.GeoSeries(pts).x, gpd.GeoSeries(pts).y])
+def subarea_summaries(
+    result: StudyResult, subareas: gpd.GeoDataFrame, settings: TravelSettings
+) -> list[dict]:
+    """Coverage per sub-area (e.g. sub-district): homes assigned by a point on their surface.
+
+    Parameters
+    ----------
+    result : StudyResult
+    subareas : GeoDataFrame
+        Polygons with a ``name`` column (any CRS).
+    settings : TravelSettings
+
+    Returns
+    -------
+    list of dict
+        One summary per sub-area (same keys as the area summary's figures), in the
+        order of ``subareas``; homes in no sub-area are summarised as ``"(outside
+        sub-areas)"`` when there are any.
+    """
+    if "name" not in subareas:
+        raise InputError("sub-areas need a 'name' column; choose it with --subarea-name-field")
+    sub = subareas.to_crs(WGS84)
+    homes = result.homes
+    points = shapely.point_on_surface(homes.geometry.values)
+    tree = shapely.STRtree(sub.geometry.values)
+    home_idx, sub_idx = tree.query(points, predicate="within")
+    owner = np.full(len(homes), -1, dtype=np.int64)
+    # A home on a shared border goes to the first sub-area listed.
+    order = np.lexsort((sub_idx, home_idx))
+    home_idx, sub_idx = home_idx[order], sub_idx[order]
+    first = np.ones(home_idx.size, dtype=bool)
+    first[1:] = home_idx[1:] != home_idx[:-1]
+    owner[home_idx[first]] = sub_idx[first]
+    t = homes["walk_time_min"].to_numpy(float)
+    pop = homes["population"].to_numpy(float)
+    fac_points = result.facilities.geometry.values
+    groups = [(str(n), i) for i, n in enumerate(sub["name"])]
+    if (owner < 0).any():
+        groups.append(("(outside sub-areas)", -1))
+    out = []
+    for sub_name, i in groups:
+        sel = owner == i
+        n_inside = int(shapely.intersects(sub.geometry.values[i], fac_points).sum()) if i >= 0 else 0
+        s = summarize(t[sel], pop[sel], n_inside, settings)
+        s["facilities_inside"] = s.pop("facilities")
+        s["residents_per_facility_inside"] = s.pop("residents_per_facility")
+        out.append({"name": sub_name, **s})
+    return out
 
 
-def _facility_ids(facilities: gpd.GeoDataFrame) -> np.ndarray:
-    if "osm_id" in facilities:
-        return facilities["osm_id"].astype(str).to_numpy()
-    return np.array([f"F{i + 1}" for i in range(len(facilities))], dtype=object)
+def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inputs:
+    """Walkways, tagged facilities and residential homes from one OSM file.
+
+    Parameters
+    ----------
+    osm_path : str or Path
+        ``.osm.pbf`` or ``.osm``/``.xml`` file.
+    facilities : str
+        Facility preset or ``key=value`` tags.
+
+    Returns
+    -------
+    Inputs
+    """
+    kind = "osm" if Path(osm_path).suffix.lower() in (".osm", ".xml") else "pbf"
+    return load_inputs(SourceSpec(network=kind, network_path=Path(osm_path), facilities=f"osm:{facilities}"))
 
 
 def run_osm(
@@ -203,9 +267,9 @@ def run_osm(
     *,
     facilities: str = "primary-care",
     settings: TravelSettings | None = None,
-    population: PopulationSettings | None = None,
-    population_total: float | None = None,
+    population: PopulationSpec | None = None,
     name: str | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
 ) -> StudyResult:
     """Analyse an OSM extract: its walk network, tagged facilities and residential buildings.
 
@@ -216,54 +280,28 @@ def run_osm(
     facilities : str
         Facility preset name or ``key=value`` tags (see :func:`circles.config.facility_preset`).
     settings : TravelSettings, optional
-    population : PopulationSettings, optional
-    population_total : float, optional
-        Known residents of the area, spread over homes by floor area.
+        Speed, bands and snapping limits.
+    population : PopulationSpec, optional
+        How residents per home are found; default a floor-area estimate.
     name : str, optional
         Study-area name; default the file name.
+    boundary : GeoDataFrame, optional
+        Study area; default the whole extract.
 
     Returns
     -------
     StudyResult
-
     """
-    settings = settings or TravelSettings()
-    population = population or PopulationSettings()
-    preset = facility_preset(facilities)
     osm_path = Path(osm_path)
-    name = name or osm_path.name.split(".")[0]
     t0 = time.perf_counter()
-    layers = read_osm(osm_path, preset)
+    inputs = osm_inputs(osm_path, facilities=facilities)
     t_read = time.perf_counter() - t0
-    if len(layers.walkways) == 0:
-        raise EmptyResultError(f"{osm_path}: no walkable ways; is this the right extract?")
-    if len(layers.facilities) == 0:
-        raise EmptyResultError(
-            f"{osm_path}: no facilities tagged {preset.name} "
-            f"({', '.join(f'{k}={v}' for k, v in preset.tags)}); bring them from a file"
-        )
-    t0 = time.perf_counter()
-    network = WalkNetwork.from_lines(layers.walkways.geometry.values)
-    t_net = time.perf_counter() - t0
-    homes = residential_homes(layers)
-    if len(homes) == 0:
-        raise EmptyResultError(f"{osm_path}: no residential buildings found")
-    pop, method = estimate_population(homes.to_crs(network.crs), population, total=population_total)
-    facilities_gdf = layers.facilities.drop(columns=["building", "building:levels", "landuse", "highway"])
-    result = analyse(
-        network,
-        facilities_gdf,
-        homes,
+    result = run_study(
+        inputs,
+        name=name or osm_path.name.split(".")[0],
+        boundary=boundary,
         settings=settings,
-        population=pop,
-        name=name,
-        sources={
-            "network": str(osm_path.name),
-            "facilities": f"OSM {preset.name}",
-            "homes": "OSM residential buildings",
-            "population": method,
-            "attribution": "(c) OpenStreetMap contributors, ODbL",
-        },
+        population=population,
     )
-    result.timings_s = {"read_osm": t_read, "build_network": t_net, **result.timings_s}
+    result.timings_s = {"read_osm": t_read, **result.timings_s}
     return result

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from circles.analysis import StudyResult
 from circles.errors import OutputError
-from circles.pipeline import StudyResult
 
 OUTPUT_FILES = (
     "map.html",

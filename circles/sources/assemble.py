@@ -1,0 +1,210 @@
+"""Assemble region-wide inputs (network, facilities, homes) from whatever the planner has.
+
+This is the one place that decides which reader serves which option; the readers
+themselves live in the sibling modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from circles.config import TagPreset, facility_preset
+from circles.errors import EmptyResultError, InputError
+from circles.sources.osm import OsmLayers, read_osm, residential_homes
+
+#: File endings read as a planner's point/polygon file rather than an OSM tag preset.
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".geojson", ".json", ".gpkg", ".shp", ".parquet")
+OSM_SUFFIXES = (".pbf", ".osm", ".xml", ".bz2", ".gz")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Region-wide source layers in WGS-84, before clipping to a study area.
+
+    Attributes
+    ----------
+    walkways : GeoDataFrame
+        Walkable LineStrings.
+    facilities : GeoDataFrame
+        Facility points (or polygons), with a ``name`` column where known.
+    homes : GeoDataFrame
+        Home polygons or points; ``building`` and ``building:levels`` serve floor-area
+        population estimates; a planner's file may carry a population column.
+    sources : dict
+        Plain-language description of each input, copied into the summary.
+    """
+
+    walkways: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    homes: gpd.GeoDataFrame
+    sources: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PointFileOptions:
+    """How to read a planner's point file (see :func:`circles.sources.files.read_points`)."""
+
+    crs: str = "wgs84"
+    lon_column: str | None = None
+    lat_column: str | None = None
+    name_column: str | None = None
+    kind_column: str | None = None
+    capacity_column: str | None = None
+    name_contains: str | None = None
+    name_excludes: str | None = None
+    kind_contains: str | None = None
+    kind_excludes: str | None = None
+    encoding: str | None = None
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where each input comes from.
+
+    Attributes
+    ----------
+    network : str
+        ``"pbf"``, ``"osm"``, ``"graphml"`` or ``"place"``.
+    network_path : Path, optional
+        The file for ``pbf``/``osm``/``graphml``.
+    place : str, optional
+        A place name for online downloads.
+    facilities : str
+        ``"osm"``, ``"osm:<preset>"``, a preset name, ``key=value`` tags, or a file path.
+    facility_options : PointFileOptions
+        Options for a facility file.
+    homes : str
+        ``"osm"`` or a file path.
+    home_options : PointFileOptions
+        Options for a homes file (``crs``, lon/lat columns, ``encoding``, ``layer``).
+    """
+
+    network: str
+    network_path: Path | None = None
+    place: str | None = None
+    facilities: str = "osm"
+    facility_options: PointFileOptions = field(default_factory=PointFileOptions)
+    homes: str = "osm"
+    home_options: PointFileOptions = field(default_factory=PointFileOptions)
+
+
+def facility_source(spec: str) -> tuple[str, TagPreset | Path]:
+    """Classify a ``--facilities`` value as OSM tags or a planner's file.
+
+    Parameters
+    ----------
+    spec : str
+        ``"osm"``, ``"osm:hospital"``, ``"primary-care"``, ``"amenity=clinic"`` or a path.
+
+    Returns
+    -------
+    ("osm", TagPreset) or ("file", Path)
+    """
+    if spec == "osm":
+        return "osm", facility_preset("primary-care")
+    if spec.startswith("osm:"):
+        return "osm", facility_preset(spec[4:])
+    path = Path(spec)
+    if path.suffix.lower() in TABLE_SUFFIXES or path.exists():
+        return "file", path
+    return "osm", facility_preset(spec)
+
+
+def _osm_layers(spec: SourceSpec, preset: TagPreset, area_wgs84: shapely.Geometry | None) -> OsmLayers:
+    if spec.network in ("pbf", "osm"):
+        return read_osm(spec.network_path, preset)
+    if spec.network == "place":
+        from circles.sources.online import osm_layers_online
+
+        if area_wgs84 is None:
+            raise InputError("an online download needs a study area (--place or --boundary)")
+        return osm_layers_online(area_wgs84, preset)
+    raise InputError(
+        f"facilities or homes from OSM need an OSM network source (--pbf, --osm or --place), "
+        f"not --{spec.network}; give --facilities FILE and --homes FILE"
+    )
+
+
+def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None) -> Inputs:
+    """Read the network, facilities and homes the spec names.
+
+    Parameters
+    ----------
+    spec : SourceSpec
+    area_wgs84 : shapely geometry, optional
+        The study area buffered by the longest walk; needed for online downloads.
+
+    Returns
+    -------
+    Inputs
+    """
+    kind, fac_source = facility_source(spec.facilities)
+    preset = fac_source if kind == "osm" else facility_preset("primary-care")
+    needs_osm = kind == "osm" or spec.homes == "osm" or spec.network in ("pbf", "osm", "place")
+    layers = _osm_layers(spec, preset, area_wgs84) if needs_osm else None
+    sources: dict[str, str] = {"attribution": "(c) OpenStreetMap contributors, ODbL"}
+
+    if spec.network == "graphml":
+        from circles.sources.graphml import read_graphml_walkways
+
+        walkways = read_graphml_walkways(spec.network_path)
+        sources["network"] = Path(spec.network_path).name
+    else:
+        walkways = layers.walkways
+        sources["network"] = (
+            f"OSM online: {spec.place}" if spec.network == "place" else Path(spec.network_path).name
+        )
+    if len(walkways) == 0:
+        raise EmptyResultError(f"{sources['network']}: no walkable ways; is this the right extract?")
+
+    if kind == "osm":
+        facilities = layers.facilities[["osm_id", "name", "amenity", "healthcare", "geometry"]]
+        sources["facilities"] = f"OSM {preset.name} ({', '.join(f'{k}={v}' for k, v in preset.tags)})"
+        if len(facilities) == 0:
+            raise EmptyResultError(
+                f"{sources['network']}: no facilities tagged {preset.name}; "
+                "bring them from a file with --facilities FILE"
+            )
+    else:
+        from circles.sources.files import read_points
+
+        o = spec.facility_options
+        facilities = read_points(
+            fac_source,
+            lon_column=o.lon_column,
+            lat_column=o.lat_column,
+            crs=o.crs,
+            name_column=o.name_column,
+            kind_column=o.kind_column,
+            capacity_column=o.capacity_column,
+            name_contains=o.name_contains,
+            name_excludes=o.name_excludes,
+            kind_contains=o.kind_contains,
+            kind_excludes=o.kind_excludes,
+            encoding=o.encoding,
+            layer=o.layer,
+        )
+        sources["facilities"] = f"{Path(fac_source).name} ({o.crs})"
+
+    if spec.homes == "osm":
+        homes = residential_homes(layers)
+        sources["homes"] = "OSM residential buildings"
+    else:
+        from circles.sources.files import read_homes
+
+        o = spec.home_options
+        homes = read_homes(
+            Path(spec.homes),
+            crs=o.crs,
+            lon_column=o.lon_column,
+            lat_column=o.lat_column,
+            encoding=o.encoding,
+            layer=o.layer,
+        )
+        sources["homes"] = f"{Path(spec.homes).name} ({o.crs})"
+    return Inputs(walkways, facilities, homes, sources)
