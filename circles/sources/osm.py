@@ -182,12 +182,18 @@ def _dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
     return frame.loc[~drop].reset_index(drop=True)
 
 
-def residential_homes(layers: OsmLayers) -> gpd.GeoDataFrame:
-    """Buildings that are homes: residential types anywhere, generic ones in residential areas.
+def residential_homes(layers: OsmLayers, *, cell_m: float = 100.0) -> gpd.GeoDataFrame:
+    """Homes: residential buildings, and residential land use where no home building is mapped.
+
+    Residential building types count anywhere, generic ones (``building=yes``) inside
+    ``landuse=residential``; residential areas without any home building are cut into
+    cells (see :func:`landuse_cells`).
 
     Parameters
     ----------
     layers : OsmLayers
+    cell_m : float
+        Cell size in metres for residential areas without mapped homes.
 
     Returns
     -------
@@ -207,4 +213,71 @@ def residential_homes(layers: OsmLayers) -> gpd.GeoDataFrame:
         idx = np.flatnonzero(generic)[inside]
         homes[idx] = True
     cols = ["osm_id", "building", "building:levels", "name", "geometry"]
-    return b.loc[homes, cols].reset_index(drop=True)
+    buildings = b.loc[homes, cols].reset_index(drop=True)
+    cells = landuse_cells(layers.residential_areas, buildings, cell_m=cell_m)
+    if len(cells) == 0:
+        return buildings
+    return gpd.GeoDataFrame(pd.concat([buildings, cells[cols]], ignore_index=True), crs=WGS84)
+
+
+def landuse_cells(
+    residential_areas: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *, cell_m: float = 100.0
+) -> gpd.GeoDataFrame:
+    """Square cells of ``landuse=residential`` polygons that hold no mapped home building.
+
+    Where buildings are not mapped, a residential area still houses people. Cutting it
+    into cells (``cell_m`` metres, clipped to the polygon) measures walking times across
+    the area instead of from one centroid, so a large estate is partly covered when
+    only its near side is within reach.
+
+    Parameters
+    ----------
+    residential_areas : GeoDataFrame
+        ``landuse=residential`` polygons (WGS-84) with ``osm_id`` and ``name``.
+    buildings : GeoDataFrame
+        Home buildings already found (WGS-84); areas containing any are skipped.
+    cell_m : float
+        Cell size in metres.
+
+    Returns
+    -------
+    GeoDataFrame
+        Cells (WGS-84) with ``osm_id`` like ``way/123#4``, ``building="landuse"``.
+    """
+    from circles.network import local_utm_crs
+
+    cols = ["osm_id", "building", "building:levels", "name"]
+    if len(residential_areas) == 0:
+        return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=WGS84)
+    if len(buildings):
+        tree = shapely.STRtree(shapely.point_on_surface(buildings.geometry.values))
+        has_home = np.zeros(len(residential_areas), dtype=bool)
+        has_home[np.unique(tree.query(residential_areas.geometry.values, predicate="contains")[0])] = True
+        empty = residential_areas.loc[~has_home]
+    else:
+        empty = residential_areas
+    if len(empty) == 0:
+        return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=WGS84)
+    lon, lat = shapely.get_coordinates(empty.geometry.values).T
+    local = empty.to_crs(local_utm_crs(lon, lat))
+    rows, geoms = [], []
+    for (_, area), poly in zip(empty.iterrows(), local.geometry.values, strict=True):
+        minx, miny, maxx, maxy = poly.bounds
+        xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
+        ys = np.arange(np.floor(miny / cell_m) * cell_m, maxy, cell_m)
+        gx, gy = np.meshgrid(xs, ys)
+        boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
+        pieces = shapely.intersection(boxes, poly)
+        pieces = pieces[~shapely.is_empty(pieces) & (shapely.area(pieces) > 1.0)]
+        for k, piece in enumerate(pieces):
+            rows.append(
+                {
+                    "osm_id": f"{area['osm_id']}#{k + 1}",
+                    "building": "landuse",
+                    "building:levels": None,
+                    "name": area.get("name"),
+                }
+            )
+            geoms.append(piece)
+    cells = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=local.crs))
+    return cells.to_crs(WGS84)
