@@ -1,4 +1,4 @@
-"""The Folium map and the atomic output folder."""
+"""The atomic output folder."""
 
 from __future__ import annotations
 
@@ -7,24 +7,7 @@ import json
 import pytest
 
 from circles.errors import OutputError
-from circles.maps import build_map
 from circles.report import write_outputs
-
-
-def test_map_html_has_layers_legend_and_popups(helsinki_result):
-    html = build_map(helsinki_result).get_root().render()
-    for layer in (
-        "Within 5 min walk",
-        "Within 10 min walk",
-        "Within 15 min walk",
-        "Homes by walking time",
-        "Homes beyond the threshold (gaps)",
-        "Facilities",
-    ):
-        assert layer in html, layer
-    assert "circles-legend" in html and "84% of residents within 15 min" in html
-    assert "Diacor Keskusta" in html and "nearest facility for" in html
-    assert "OpenStreetMap contributors" in html
 
 
 def test_failed_write_keeps_previous_results(helsinki_result, tmp_path, monkeypatch):
