@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from circles import __version__
 from circles.areas import service_area
@@ -165,6 +166,7 @@ def analyse(
         "name": name,
         **summary,
         "facilities_not_on_network": int((~attached).sum()),
+        **capacity_figures(out_fac, float(np.sum(population))),
         "homes_without_street": int((~home_snap.attached).sum()),
         "homes_on_islands_without_facility": int((home_snap.attached & np.isnan(walk_time_min)).sum()),
         "parameters": {
@@ -184,6 +186,35 @@ def analyse(
         "tool": {"name": "circles", "version": __version__},
     }
     return StudyResult(name, out_homes, out_fac, areas, summary, boundary, timings)
+
+
+def capacity_figures(facilities: gpd.GeoDataFrame, population_total: float) -> dict:
+    """Capacity (e.g. general practitioners) against residents, when facilities carry it.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        Output facilities with ``attached``, ``catchment_population`` and optionally a
+        numeric ``capacity`` column; adds ``capacity_per_10k_catchment`` in place.
+    population_total : float
+        Residents of the study area.
+
+    Returns
+    -------
+    dict
+        ``{"capacity": {"total": ..., "per_10k_residents": ...}}``, or ``{}`` without
+        a capacity column.
+    """
+    if "capacity" not in facilities:
+        return {}
+    cap = pd.to_numeric(facilities["capacity"], errors="coerce").to_numpy(float)
+    catchment = facilities["catchment_population"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_catchment = np.where(catchment > 0, cap / catchment * 10_000, np.nan)
+    facilities["capacity_per_10k_catchment"] = np.round(per_catchment, 2)
+    total = float(np.nansum(cap[facilities["attached"].to_numpy(bool)]))
+    per_10k = round(total / population_total * 10_000, 2) if population_total > 0 else None
+    return {"capacity": {"total": total, "per_10k_residents": per_10k}}
 
 
 def _points_xy(frame: gpd.GeoDataFrame) -> np.ndarray:

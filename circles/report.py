@@ -71,6 +71,9 @@ def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
     for w in s["within"]:
         row[f"population_within_{w['minutes']:g}_min"] = w["population"]
         row[f"share_within_{w['minutes']:g}_min"] = w["population_share"]
+    if "capacity" in s:
+        row["capacity_total"] = s["capacity"]["total"]
+        row["capacity_per_10k_residents"] = s["capacity"]["per_10k_residents"]
     row["speed_kmh"] = speed_kmh if speed_kmh is not None else s["parameters"]["speed_kmh"]
     return row
 

@@ -73,3 +73,23 @@ def test_elderly_speed_lowers_coverage(helsinki_pbf, helsinki_result):
     assert slow.summary["covered_homes"] < helsinki_result.summary["covered_homes"]
     ratio = slow.homes["walk_time_min"] / helsinki_result.homes["walk_time_min"]
     np.testing.assert_allclose(ratio, 4.5 / 3.6, rtol=1e-3)
+
+
+def test_capacity_per_10k_residents(helsinki_pbf):
+    from circles.pipeline import osm_inputs, run_study
+    from circles.report import summary_rows
+
+    inputs = osm_inputs(helsinki_pbf)
+    inputs.facilities["capacity"] = [3, 0, 5, 2, 4, 1, 6]  # e.g. GPs per clinic, all 7 on the network
+    result = run_study(inputs, name="Helsinki")
+    pop = result.summary["population"]
+    assert result.summary["capacity"] == {"total": 21.0, "per_10k_residents": round(21 / pop * 10_000, 2)}
+    f = result.facilities
+    expected = np.where(
+        f["catchment_population"] > 0, f["capacity"] / f["catchment_population"] * 1e4, np.nan
+    )
+    np.testing.assert_allclose(f["capacity_per_10k_catchment"], expected, atol=0.01)
+    assert (
+        summary_rows(result.summary)["capacity_per_10k_residents"][0]
+        == result.summary["capacity"]["per_10k_residents"]
+    )
