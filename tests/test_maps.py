@@ -22,6 +22,7 @@ from circles.maps import (
     hex_layer_name,
     save_map,
 )
+from circles.static_map import render_png
 
 CHINESE_NAME = "社区卫生服务中心"
 #: A name that breaks naive HTML and JavaScript template-literal embedding.
@@ -189,3 +190,46 @@ def test_unwritable_map_path(helsinki_result, tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write the map"):
         save_map(helsinki_result, blocker / "map.html")
+
+
+# --- the static PNG (circles.static_map) ---------------------------------------------------------
+
+GAP_RGB = (0xD7, 0x30, 0x27)  # circles.maps.GAP_COLOUR
+
+
+def _pixels(path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_png_has_requested_size_and_shows_the_gaps(helsinki_result, tmp_path):
+    path = render_png(helsinki_result, tmp_path / "map.png", dpi=100, size_in=(6, 4))
+    assert path.is_file()
+    pixels = _pixels(path)
+    assert pixels.shape == (400, 600, 3)
+    # The 9 gap buildings are drawn opaque in the gap colour (the legend swatch alone is < 200 px).
+    assert (pixels == GAP_RGB).all(axis=-1).sum() > 300
+    assert _pixels(render_png(helsinki_result, tmp_path / "default.png")).shape == (1200, 1200, 3)
+
+
+def test_png_without_gaps_has_no_gap_colour(helsinki_result, tmp_path):
+    homes = helsinki_result.homes
+    covered_only = dataclasses.replace(helsinki_result, homes=homes[homes["covered"]])
+    pixels = _pixels(render_png(covered_only, tmp_path / "map.png", dpi=80))
+    assert (pixels == GAP_RGB).all(axis=-1).sum() == 0
+    assert (pixels == (0x1A, 0x98, 0x50)).all(axis=-1).sum() > 100  # homes within 5 min
+
+
+def test_png_is_deterministic(helsinki_result, tmp_path):
+    a = render_png(helsinki_result, tmp_path / "a.png", dpi=60).read_bytes()
+    b = render_png(helsinki_result, tmp_path / "b.png", dpi=60).read_bytes()
+    assert a == b
+
+
+def test_png_unwritable(helsinki_result, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write the picture"):
+        render_png(helsinki_result, blocker / "map.png", dpi=40)
