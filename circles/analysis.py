@@ -13,12 +13,33 @@ from circles import __version__
 from circles.areas import service_area
 from circles.config import TravelSettings
 from circles.coverage import assign_bands, catchments, summarize
-from circles.engine import nearest_facility
+from circles.engine import NodeDistances, nearest_facility
 from circles.errors import EmptyResultError
-from circles.network import WalkNetwork
+from circles.network import Snapped, WalkNetwork
 
 NO_STREET = "no walkable street within {:g} m"
 NO_PATH = "no facility reachable over the walk network (network island)"
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """The network-side state of an analysis, kept for follow-up questions (new sites).
+
+    Attributes
+    ----------
+    network : WalkNetwork
+    facilities : Snapped
+        The facilities as snapped.
+    homes : Snapped
+        The homes as snapped (same order as ``StudyResult.homes``).
+    nodes : NodeDistances
+        The multi-source search result.
+    """
+
+    network: WalkNetwork
+    facilities: Snapped
+    homes: Snapped
+    nodes: NodeDistances
 
 
 @dataclass
@@ -44,6 +65,8 @@ class StudyResult:
         The study-area outline.
     timings_s : dict
         Seconds spent per stage.
+    context : AnalysisContext, optional
+        Network, snapped points and node distances, for site recommendations.
 
     """
 
@@ -54,6 +77,7 @@ class StudyResult:
     summary: dict
     boundary: gpd.GeoDataFrame | None = None
     timings_s: dict = field(default_factory=dict)
+    context: AnalysisContext | None = field(default=None, repr=False)
 
     def headline(self) -> str:
         """One sentence, e.g. '78% of residents (412 homes) within 15 min of 6 facilities'."""
@@ -185,7 +209,8 @@ def analyse(
         "sources": sources or {},
         "tool": {"name": "circles", "version": __version__},
     }
-    return StudyResult(name, out_homes, out_fac, areas, summary, boundary, timings)
+    context = AnalysisContext(network, fac_snap, home_snap, nodes)
+    return StudyResult(name, out_homes, out_fac, areas, summary, boundary, timings, context)
 
 
 def capacity_figures(facilities: gpd.GeoDataFrame, population_total: float) -> dict:
