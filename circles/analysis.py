@@ -67,6 +67,8 @@ class StudyResult:
         Seconds spent per stage.
     context : AnalysisContext, optional
         Network, snapped points and node distances, for site recommendations.
+    proposed_sites : GeoDataFrame, optional
+        Recommended new facility sites (see :func:`circles.siting.recommend_sites`).
 
     """
 
@@ -78,6 +80,7 @@ class StudyResult:
     boundary: gpd.GeoDataFrame | None = None
     timings_s: dict = field(default_factory=dict)
     context: AnalysisContext | None = field(default=None, repr=False)
+    proposed_sites: gpd.GeoDataFrame | None = None
 
     def headline(self) -> str:
         """One sentence, e.g. '78% of residents (412 homes) within 15 min of 6 facilities'."""

@@ -64,6 +64,8 @@ class BatchJob:
     settings: TravelSettings
     population: PopulationSpec
     offline_map: bool
+    recommend_sites: int = 0
+    candidates: gpd.GeoDataFrame | None = None
 
 
 def _run_job(job: BatchJob) -> AreaOutcome:
@@ -75,6 +77,8 @@ def _run_job(job: BatchJob) -> AreaOutcome:
             subareas=job.subareas,
             settings=job.settings,
             population=job.population,
+            recommend_sites=job.recommend_sites,
+            candidates=job.candidates,
         )
         write_outputs(result, job.folder, offline_map=job.offline_map)
         return AreaOutcome(job.name, job.folder.name, "done", summary=result.summary)
@@ -113,6 +117,8 @@ def run_batch(
     workers: int = 1,
     force: bool = False,
     offline_map: bool = False,
+    recommend_sites: int = 0,
+    candidates: gpd.GeoDataFrame | None = None,
     progress: Callable[[AreaOutcome], None] | None = None,
 ) -> list[AreaOutcome]:
     """Analyse every area of ``areas`` and write one folder each plus an index.
@@ -136,6 +142,10 @@ def run_batch(
         Recompute areas whose folder is already complete.
     offline_map : bool
         Inline map JavaScript/CSS (see :func:`circles.report.write_outputs`).
+    recommend_sites : int
+        New facility sites to recommend per area (0: none).
+    candidates : GeoDataFrame, optional
+        Candidate sites shared by all areas.
     progress : callable, optional
         Called with each area's outcome as it finishes.
 

@@ -93,6 +93,10 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     h.add_argument("--population-field", help="residents per home from this column of the homes")
     h.add_argument("--population-raster", type=Path, help="people-per-cell GeoTIFF (WorldPop style)")
     h.add_argument("--population-total", type=float, help="known residents of the area, spread by floor area")
+    n = p.add_argument_group("new sites")
+    n.add_argument("--recommend", type=int, default=0, metavar="N", help="recommend N new facility sites")
+    n.add_argument("--candidates", type=Path, help="file of candidate sites (default: streets near the gaps)")
+    n.add_argument("--candidate-crs", default="wgs84", help="coordinate system of the candidate file")
     s = p.add_argument_group("sub-areas")
     s.add_argument(
         "--subareas", type=Path, help="boundary file of sub-areas (e.g. sub-districts) to summarise"
@@ -224,6 +228,16 @@ def _read_areas(args: argparse.Namespace, names: list[str] | None):
     return read_boundary(args.boundary, name_field=args.name_field, names=names, crs=args.boundary_crs)
 
 
+def _candidates(args: argparse.Namespace):
+    if args.recommend < 0:
+        raise InputError(f"--recommend takes a number of sites >= 0, got {args.recommend}")
+    if args.candidates is None:
+        return None
+    from circles.sources.files import read_points
+
+    return read_points(args.candidates, crs=args.candidate_crs, encoding=args.encoding)
+
+
 def _subareas(args: argparse.Namespace):
     if args.subareas is None:
         return None
@@ -265,6 +279,11 @@ def _print_result(result, out: Path, seconds: float) -> None:
         print(
             f"  within {w['minutes']:>4g} min: {w['population']:>10,.0f} residents "
             f"({'n/a' if share is None else f'{100 * share:.1f}%'}), {w['homes']} homes"
+        )
+    for site in result.summary.get("proposed_sites", []):
+        print(
+            f"  proposed site {site['rank']} at {site['lat']:.5f}, {site['lon']:.5f}: "
+            f"+{site['gain_population']:,.0f} residents -> {100 * site['covered_share_after']:.1f}% covered"
         )
     print(f"wrote {out / 'map.html'}, summary.json, homes.gpkg and more in {out}/ ({seconds:.1f} s)")
 
@@ -310,6 +329,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         subareas=subareas,
         settings=settings,
         population=_population(args),
+        recommend_sites=args.recommend,
+        candidates=_candidates(args),
     )
     for stage, seconds in result.timings_s.items():
         log.debug("  %-14s %.3f s", stage, seconds)
@@ -360,6 +381,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         workers=args.workers,
         force=args.force,
         offline_map=args.offline_map,
+        recommend_sites=args.recommend,
+        candidates=_candidates(args),
         progress=progress,
     )
     bar.close()

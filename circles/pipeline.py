@@ -6,6 +6,7 @@ longest walk, homes are reported only inside the area itself.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,8 @@ def run_study(
     subareas: gpd.GeoDataFrame | None = None,
     settings: TravelSettings | None = None,
     population: PopulationSpec | None = None,
+    recommend_sites: int = 0,
+    candidates: gpd.GeoDataFrame | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -147,6 +150,10 @@ def run_study(
         also summarised per sub-area.
     settings : TravelSettings, optional
     population : PopulationSpec, optional
+    recommend_sites : int
+        Recommend this many new facility sites (0: none).
+    candidates : GeoDataFrame, optional
+        The planner's candidate sites; default network nodes near the gaps.
 
     Returns
     -------
@@ -190,6 +197,16 @@ def run_study(
     )
     if subareas is not None:
         result.summary["subareas"] = subarea_summaries(result, subareas, settings)
+    if recommend_sites:
+        from circles.siting import recommend_sites as recommend
+
+        t0 = time.perf_counter()
+        sites = recommend(result, n_sites=recommend_sites, candidates=candidates)
+        result.proposed_sites = sites
+        table = sites.drop(columns=sites.geometry.name)
+        table = table.assign(lon=sites.geometry.x.round(6), lat=sites.geometry.y.round(6))
+        result.summary["proposed_sites"] = json.loads(table.to_json(orient="records", force_ascii=False))
+        result.timings_s["siting"] = time.perf_counter() - t0
     result.timings_s = {"clip": t_clip, "build_network": t_net, **result.timings_s}
     return result
 

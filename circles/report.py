@@ -116,6 +116,8 @@ def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool
         result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
         result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
         result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
+        if result.proposed_sites is not None:
+            result.proposed_sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
         os.chmod(tmp, 0o777 & ~_umask())
         _replace_dir(tmp, out_dir)
     except OSError as exc:
@@ -130,10 +132,9 @@ def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool
 
 
 def _save_map(result: StudyResult, path: Path, offline: bool) -> None:
-    from circles.maps import build_map
+    from circles.maps import save_map
 
-    m = build_map(result, offline=True) if offline else build_map(result)
-    m.save(str(path))
+    save_map(result, path, offline=offline, proposed_sites=result.proposed_sites)
 
 
 def _umask() -> int:

@@ -89,4 +89,22 @@ def test_bad_input_exits_2_with_one_line(tmp_path, helsinki_pbf, args, message):
 
 def test_usage_error_exits_2():
     proc = run("run", "--out", "x", module=True)
-    assert proc.returncode == 2 and "one of the arguments --pbf --osm --graphml --place is required" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "one of the arguments --pbf --osm --graphml --place is required" in proc.stderr
+    )
+
+
+def test_run_recommends_sites(tmp_path, helsinki_pbf):
+    out = tmp_path / "sites"
+    proc = run(
+        "run", "--pbf", str(helsinki_pbf), "--bands", "5", "--recommend", "2", "--out", str(out), module=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "proposed site 1 at" in proc.stdout and "proposed site 2 at" in proc.stdout
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    sites = summary["proposed_sites"]
+    assert [s["rank"] for s in sites] == [1, 2]
+    assert sites[0]["gain_population"] >= sites[1]["gain_population"] > 0
+    assert len(gpd.read_file(out / "proposed_sites.gpkg")) == 2
+    assert "proposed site 1" in (out / "map.html").read_text(encoding="utf-8")
