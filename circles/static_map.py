@@ -110,7 +110,7 @@ def _local_crs(result: StudyResult):
 
 
 def _title(result: StudyResult, width_in: float) -> str:
-    return "\n".join(textwrap.wrap(result.headline(), width=max(40, int(width_in * 11))))
+    return "\n".join(textwrap.wrap(result.headline(), width=max(40, int(width_in * 12))))
 
 
 def _draw(ax: Axes, result: StudyResult, crs, proposed_sites: gpd.GeoDataFrame | None) -> None:
