@@ -13,9 +13,11 @@ import pandas as pd
 
 from circles.analysis import StudyResult
 from circles.errors import OutputError
+from circles.static_map import render_png
 
 OUTPUT_FILES = (
     "map.html",
+    "map.png",
     "summary.json",
     "summary.csv",
     "homes.gpkg",
@@ -109,6 +111,7 @@ def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool
         ) from None
     try:
         _save_map(result, tmp / "map.html", offline_map)
+        render_png(result, tmp / "map.png", proposed_sites=result.proposed_sites)
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(result.summary, fh, ensure_ascii=False, indent=2, sort_keys=False)
             fh.write("\n")
