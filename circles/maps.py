@@ -370,6 +370,7 @@ def _add_homes(fm: ModuleType, m: folium.Map, homes: gpd.GeoDataFrame, layer: st
         style_function=lambda f: {
             "color": f["properties"]["colour"],
             "weight": 2,
+            "fill": True,
             "fillColor": f["properties"]["colour"],
             "fillOpacity": 0.85,
         },

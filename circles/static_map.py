@@ -184,7 +184,7 @@ def _plot_homes(ax: Axes, homes: gpd.GeoDataFrame, colour: str) -> None:
     points = homes[~homes.geom_type.isin(["Polygon", "MultiPolygon"])]
     if len(points):
         pts = points.geometry.representative_point()
-        ax.scatter(pts.x, pts.y, s=8, c=colour, linewidths=0)
+        ax.scatter(pts.x, pts.y, s=14, c=colour, linewidths=0)
 
 
 def _dot(colour: str, label: str, *, marker: str = "o"):

@@ -89,6 +89,25 @@ def test_too_many_gaps_become_red_hexagons(helsinki_result):
     assert sum(int(f["properties"]["residents"]) for f in gaps) in (1011, 1012)
 
 
+def test_point_homes_and_unreachable_homes(helsinki_result):
+    homes = helsinki_result.homes.copy()
+    homes.geometry = homes.geometry.representative_point()
+    first3 = homes.index[:3]
+    homes.loc[first3, ["walk_time_min", "band", "covered"]] = [np.nan, "unreachable", False]
+    homes.loc[first3, "unreachable_reason"] = "no walkable street within 250 m"
+    homes.loc[first3, "nearest_facility"] = None
+    m = build_map(dataclasses.replace(helsinki_result, homes=homes))
+    gaps = _features(m, LAYER_GAPS)
+    unreachable = [f["properties"] for f in gaps if f["properties"]["band"] == "unreachable"]
+    # Of the first 3 homes two were covered and one a gap: 9 - 1 + 3 gaps, 50 - 2 covered.
+    assert len(gaps) == 11 and len(unreachable) == 3
+    assert {p["walk_min"] for p in unreachable} == {"unreachable"}
+    assert {p["colour"] for p in unreachable} == {"#5e3c99"}
+    assert {p["note"] for p in unreachable} == {"no walkable street within 250 m"}
+    assert {f["geometry"]["type"] for f in gaps} == {"Point"}
+    assert len(_features(m, LAYER_HOMES)) == 48
+
+
 def test_aggregate_hexes_hand_computed():
     lat, lon = 22.5431, 114.0579  # Shenzhen Futian
     cell = h3.latlng_to_cell(lat, lon, 10)
