@@ -107,29 +107,28 @@ def aggregate_hexes(homes: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFr
     wgs = homes.to_crs("EPSG:4326") if homes.crs is not None else homes
     pts = _surface_points(wgs.geometry)
     finest = HEX_RESOLUTIONS[0]
-    cells = np.array([h3.latlng_to_cell(lat, lon, finest) for lon, lat in zip(pts.x, pts.y, strict=True)])
+    lon_lat = zip(pts.x.tolist(), pts.y.tolist(), strict=True)
+    fine = np.array([h3.latlng_to_cell(lat, lon, finest) for lon, lat in lon_lat], dtype=object)
+    cells, home_cell = np.unique(fine.astype(str), return_inverse=True)
     resolution = finest
     for resolution in HEX_RESOLUTIONS:
         if resolution != finest:
-            parents = {c: h3.cell_to_parent(c, resolution) for c in np.unique(cells)}
-            cells = np.array([parents[c] for c in cells])
-        if len(np.unique(cells)) <= max_cells:
+            parents = np.array([h3.cell_to_parent(c, resolution) for c in cells.tolist()])
+            cells, parent_of = np.unique(parents, return_inverse=True)
+            home_cell = parent_of[home_cell]
+        if len(cells) <= max_cells:
             break
     pop = np.asarray(wgs["population"], dtype=float)
     covered = np.asarray(wgs["covered"], dtype=bool)
-    table = (
-        pd.DataFrame(
-            {
-                "h3_cell": cells,
-                "homes": 1,
-                "population": pop,
-                "covered_homes": covered.astype(int),
-                "covered_population": np.where(covered, pop, 0.0),
-            }
-        )
-        .groupby("h3_cell", sort=True)
-        .sum()
-        .reset_index()
+    n = len(cells)
+    table = pd.DataFrame(
+        {
+            "h3_cell": cells,
+            "homes": np.bincount(home_cell, minlength=n),
+            "population": np.bincount(home_cell, weights=pop, minlength=n),
+            "covered_homes": np.bincount(home_cell, weights=covered, minlength=n).astype(int),
+            "covered_population": np.bincount(home_cell, weights=np.where(covered, pop, 0.0), minlength=n),
+        }
     )
     table.insert(1, "resolution", resolution)
     with np.errstate(invalid="ignore", divide="ignore"):
