@@ -184,6 +184,9 @@ def test_offline_map_inlines_every_script_and_style(helsinki_result, tmp_path):
     assert not re.search(r"<link[^>]*\shref\s*=\s*[\"']?(https?:)?//", page, re.IGNORECASE)
     assert "<script src=" not in page and "<link " not in page
     assert "Leaflet 1.9.3, a JS library for interactive maps" in page  # Leaflet itself is inlined
+    # Only Leaflet and jQuery are inlined: no Bootstrap or Font Awesome (1.2 MB the map does not use).
+    assert "fontawesome" not in page.lower() and "getbootstrap" not in page
+    assert len(page.encode("utf-8")) < 500_000
     for layer in ("Within 15 min walk", LAYER_HOMES, LAYER_GAPS, LAYER_FACILITIES, "circles-legend"):
         assert layer in page
 
