@@ -304,21 +304,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from circles.pipeline import buffer_wgs84, run_study
+    from circles.pipeline import reach_margin_m, run_study
     from circles.report import safe_name, write_outputs
     from circles.sources.assemble import load_inputs
+    from circles.sources.boundaries import buffer_area
 
     t0 = time.perf_counter()
     settings = _settings(args)
     boundary, name = _run_area(args)
     subareas = _subareas(args)
-    reach = None
-    if boundary is not None:
-        import shapely
-
-        reach = buffer_wgs84(
-            shapely.union_all(boundary.geometry.values), settings.threshold_m + 2 * settings.max_access_leg_m
-        )
+    reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
     log.info("reading inputs")
     inputs = load_inputs(_source_spec(args), area_wgs84=reach)
     log.info("analysing %s", name)
@@ -341,12 +336,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    import shapely
     from tqdm import tqdm
 
     from circles.batch import run_batch
-    from circles.pipeline import buffer_wgs84
+    from circles.pipeline import reach_margin_m
     from circles.sources.assemble import load_inputs
+    from circles.sources.boundaries import buffer_area
 
     if args.population_total is not None:
         raise InputError(
@@ -358,9 +353,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.areas.split(",")] if args.areas else None
     areas = _read_areas(args, names)
     subareas = _subareas(args)
-    reach = buffer_wgs84(
-        shapely.union_all(areas.geometry.values), settings.threshold_m + 2 * settings.max_access_leg_m
-    )
+    reach = buffer_area(areas, reach_margin_m(settings))
     out = args.out or Path("out") / args.boundary.stem
     log.info("reading inputs once for %d areas", len(areas))
     inputs = load_inputs(_source_spec(args), area_wgs84=reach)

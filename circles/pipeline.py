@@ -13,7 +13,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pyproj
 import shapely
 
 from circles.analysis import StudyResult, analyse
@@ -22,6 +21,7 @@ from circles.coverage import summarize
 from circles.errors import EmptyResultError, InputError
 from circles.network import WGS84, WalkNetwork, local_utm_crs
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
+from circles.sources.boundaries import buffer_area
 from circles.sources.population import estimate_population, population_from_column
 
 
@@ -47,23 +47,17 @@ class PopulationSpec:
     settings: PopulationSettings = field(default_factory=PopulationSettings)
 
 
-def buffer_wgs84(area: shapely.Geometry, distance_m: float) -> shapely.Geometry:
-    """Buffer a WGS-84 geometry by metres, computed in its local UTM zone."""
-    lon, lat = shapely.get_coordinates(area).T
-    utm = local_utm_crs(lon, lat)
-    fwd = pyproj.Transformer.from_crs(WGS84, utm, always_xy=True)
-    back = pyproj.Transformer.from_crs(utm, WGS84, always_xy=True)
-    local = shapely.transform(area, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
-    grown = shapely.buffer(local, distance_m, quad_segs=8)
-    return shapely.transform(grown, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
-
-
 def _inside(frame: gpd.GeoDataFrame, area: shapely.Geometry, *, by_point: bool) -> np.ndarray:
     geoms = frame.geometry.values
     if by_point:
         geoms = shapely.point_on_surface(geoms)
         return np.asarray(shapely.intersects(area, geoms), dtype=bool)
     return np.asarray(shapely.intersects(area, geoms), dtype=bool)
+
+
+def reach_margin_m(settings: TravelSettings) -> float:
+    """How far beyond a study area inputs are loaded: the longest walk plus two access legs."""
+    return settings.threshold_m + 2 * settings.max_access_leg_m
 
 
 def clip_inputs(
@@ -86,8 +80,8 @@ def clip_inputs(
     (Inputs, shapely geometry)
         The clipped layers and the buffered area they were clipped to.
     """
-    margin_m = settings.threshold_m + 2 * settings.max_access_leg_m
-    reach = buffer_wgs84(area, margin_m)
+    margin_m = reach_margin_m(settings)
+    reach = buffer_area(area, margin_m)
     shapely.prepare(reach)
     shapely.prepare(area)
     clipped = Inputs(
