@@ -137,3 +137,29 @@ def test_futian_graphml(shared_data):
     geod = pyproj.Geod(ellps="WGS84")
     geodesic_m = sum(geod.geometry_length(g) for g in ways.geometry)
     assert net.edge_length_m.sum() == pytest.approx(geodesic_m, rel=1e-3)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_graphml_and_osm_reader_give_the_same_network(shared_data, tmp_path):
+    """One walk filter, two loaders: an OSMnx graph of an .osm file vs the pyosmium reader."""
+    import osmnx as ox
+
+    from circles.config import facility_preset
+    from circles.sources.online import osmnx_settings
+    from circles.sources.osm import read_osm
+
+    xml = shared_data / "nanjing_xuanwu_osm" / "nanjing_xuanwu_osmwebwizard.osm.xml"
+    with osmnx_settings():  # keeps foot/sidewalk tags on edges, restores osmnx.settings after
+        graph = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+    path = tmp_path / "nanjing.graphml"
+    ox.save_graphml(graph, path)
+    from_graphml = read_graphml_walkways(path)
+    from_osm = read_osm(xml, facility_preset("primary-care")).walkways
+    assert set(from_graphml["osm_id"]) == set(from_osm["osm_id"])
+    assert len(set(from_osm["osm_id"])) == 383
+    a = WalkNetwork.from_lines(from_graphml.geometry.values)
+    b = WalkNetwork.from_lines(from_osm.geometry.values, projected_crs=a.crs)
+    assert a.n_edges == b.n_edges == 1772
+    assert a.edge_length_m.sum() == pytest.approx(b.edge_length_m.sum(), abs=1e-6)
+    assert a.edge_length_m.sum() == pytest.approx(86_879.7, abs=0.1)
