@@ -95,11 +95,13 @@ def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf
         return_predecessors=True,
         limit=limit_m,
     )
-    dist = dist[:n]
-    won = won[:n].astype(np.int64)
-    facility = np.where(won >= 0, fac_idx[np.clip(won - n, 0, None)], -1)
-    facility[~np.isfinite(dist)] = -1
-    return NodeDistances(dist, facility, float(limit_m))
+    # ``won`` holds the winning virtual node (n + i) of every reached node and a negative
+    # sentinel exactly where ``dist`` is inf. Shift it so that unreached nodes map to slot 0
+    # of a lookup table holding -1, and facility i to slot i + 1: three passes over n.
+    slot = won[:n] - (n - 1)
+    np.maximum(slot, 0, out=slot)
+    facility = np.concatenate([[-1], fac_idx])[slot]
+    return NodeDistances(dist[:n], facility, float(limit_m))
 
 
 def _same_edge_pairs(

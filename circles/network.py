@@ -50,6 +50,11 @@ def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
     return pyproj.CRS.from_epsg(min(int(i.code) for i in infos))
 
 
+def _index_dtype(max_value: int) -> type[np.signedinteger]:
+    """int32 while every index and offset fits, as ``scipy.sparse.csgraph`` expects."""
+    return np.int32 if max_value < np.iinfo(np.int32).max else np.int64
+
+
 @dataclass(frozen=True)
 class Snapped:
     """Where points attach to the network.
@@ -200,6 +205,27 @@ class WalkNetwork:
         return int(self.edge_u.shape[0])
 
     @cached_property
+    def _base_csr(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+        """``(indptr, indices, data)`` of the symmetric adjacency, built once per network.
+
+        Rows are nodes; each row lists its neighbours in ascending order with the edge
+        lengths in metres. Indices are int32 (what ``scipy.sparse.csgraph`` works in),
+        so no call has to convert or re-sort them.
+        """
+        n = self.n_nodes
+        rows = np.concatenate([self.edge_u, self.edge_v])
+        cols = np.concatenate([self.edge_v, self.edge_u])
+        order = np.lexsort((cols, rows))
+        index_dtype = _index_dtype(n + 2 * rows.shape[0])
+        indices = cols[order].astype(index_dtype)
+        data = np.concatenate([self.edge_length_m, self.edge_length_m])[order]
+        indptr = np.zeros(n + 1, dtype=index_dtype)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        for array in (indptr, indices, data):
+            array.flags.writeable = False
+        return indptr, indices, data
+
+    @cached_property
     def adjacency(self) -> csr_matrix:
         """Symmetric CSR matrix of edge lengths in metres (both walking directions)."""
         return self.adjacency_with_sources(np.empty(0, np.int64), np.empty(0), np.empty(0))
@@ -214,6 +240,8 @@ class WalkNetwork:
 
         Virtual node ``n_nodes + i`` has two outgoing arcs: to ``edge_u[source_edge[i]]``
         of length ``source_to_u_m[i]`` and to ``edge_v[...]`` of ``source_to_v_m[i]``.
+        The virtual rows are appended after the cached rows of the network itself, so
+        a call costs one copy of the arrays, never a re-sort.
 
         Parameters
         ----------
@@ -228,16 +256,28 @@ class WalkNetwork:
             Shape ``(n_nodes + k, n_nodes + k)``; explicit zeros are real arcs.
 
         """
-        n, k = self.n_nodes, int(source_edge.shape[0])
-        src = n + np.arange(k, dtype=np.int64)
-        rows = np.concatenate([self.edge_u, self.edge_v, src, src])
-        cols = np.concatenate([self.edge_v, self.edge_u, self.edge_u[source_edge], self.edge_v[source_edge]])
-        data = np.concatenate([self.edge_length_m, self.edge_length_m, source_to_u_m, source_to_v_m])
-        order = np.lexsort((cols, rows))
-        rows, cols, data = rows[order], cols[order], data[order]
-        indptr = np.zeros(n + k + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n + k), out=indptr[1:])
-        return csr_matrix((data, cols, indptr), shape=(n + k, n + k))
+        indptr, indices, data = self._base_csr
+        n, k = self.n_nodes, int(np.shape(source_edge)[0])
+        index_dtype = _index_dtype(n + k + indices.shape[0] + 2 * k)
+        if index_dtype != indices.dtype:  # only for networks near 2**31 arcs
+            indptr, indices = indptr.astype(index_dtype), indices.astype(index_dtype)
+        # edge_u < edge_v, so each virtual row's two columns are already in order.
+        new_cols = np.empty(2 * k, dtype=index_dtype)
+        new_cols[0::2] = self.edge_u[source_edge]
+        new_cols[1::2] = self.edge_v[source_edge]
+        new_data = np.empty(2 * k, dtype=np.float64)
+        new_data[0::2] = source_to_u_m
+        new_data[1::2] = source_to_v_m
+        all_indptr = np.empty(n + k + 1, dtype=index_dtype)
+        all_indptr[: n + 1] = indptr
+        all_indptr[n + 1 :] = indptr[-1] + 2 * np.arange(1, k + 1, dtype=index_dtype)
+        graph = csr_matrix(
+            (np.concatenate([data, new_data]), np.concatenate([indices, new_cols]), all_indptr),
+            shape=(n + k, n + k),
+            copy=False,
+        )
+        graph.has_sorted_indices = True
+        return graph
 
     @cached_property
     def component(self) -> NDArray[np.int64]:
