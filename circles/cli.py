@@ -57,6 +57,20 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return values  # type: ignore[return-value]
 
 
+def _field_value(text: str) -> tuple[str, str]:
+    field, sep, value = text.partition("=")
+    if not sep or not field.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} must be FIELD=VALUE, e.g. district=罗湖")
+    return field.strip(), value.strip()
+
+
+def _where(pairs: list[tuple[str, str]]) -> dict[str, list[str]] | None:
+    out: dict[str, list[str]] = {}
+    for field, value in pairs:
+        out.setdefault(field, []).append(value)
+    return out or None
+
+
 def _add_network(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("walk network (one of)")
     src = g.add_mutually_exclusive_group(required=True)
@@ -87,22 +101,31 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--kind-contains", help="keep facilities whose type matches this pattern")
     g.add_argument("--kind-excludes", help="drop facilities whose type matches this pattern")
     g.add_argument("--encoding", help="text encoding of CSV files (default: UTF-8, then GB18030)")
+    g.add_argument("--layer", help="layer (GeoPackage) or sheet (XLSX) of the facility file")
     h = p.add_argument_group("homes and population")
     h.add_argument("--homes", default="osm", help="osm (residential buildings) or a file of homes")
-    h.add_argument("--homes-crs", default="wgs84", help="coordinate system of a homes file")
+    h.add_argument("--homes-crs", help="coordinate system of a homes file (default as for facilities)")
     h.add_argument("--population-field", help="residents per home from this column of the homes")
     h.add_argument("--population-raster", type=Path, help="people-per-cell GeoTIFF (WorldPop style)")
     h.add_argument("--population-total", type=float, help="known residents of the area, spread by floor area")
     n = p.add_argument_group("new sites")
     n.add_argument("--recommend", type=int, default=0, metavar="N", help="recommend N new facility sites")
     n.add_argument("--candidates", type=Path, help="file of candidate sites (default: streets near the gaps)")
-    n.add_argument("--candidate-crs", default="wgs84", help="coordinate system of the candidate file")
+    n.add_argument("--candidate-crs", help="coordinate system of the candidate file")
     s = p.add_argument_group("sub-areas")
     s.add_argument(
         "--subareas", type=Path, help="boundary file of sub-areas (e.g. sub-districts) to summarise"
     )
-    s.add_argument("--subarea-name-field", default="name", help="name field of the sub-areas (default: name)")
+    s.add_argument("--subarea-name-field", help="name field of the sub-areas (default: name, if present)")
     s.add_argument("--subarea-crs", help="coordinate system of the sub-area file if not in the file")
+    s.add_argument(
+        "--subarea-where",
+        action="append",
+        type=_field_value,
+        default=[],
+        metavar="FIELD=VALUE",
+        help="keep only sub-areas with this attribute value, e.g. district=罗湖 (repeatable)",
+    )
 
 
 def _add_travel_and_output(p: argparse.ArgumentParser, default_out: Path | None) -> None:
@@ -134,12 +157,21 @@ def _add_area(p: argparse.ArgumentParser, *, batch: bool) -> None:
     a.add_argument("--boundary", type=Path, required=batch, help="GeoJSON/GPKG/Shapefile of areas, any CRS")
     a.add_argument("--name-field", help="field holding area names")
     a.add_argument("--boundary-crs", help="coordinate system of the boundary file if not in it (e.g. gcj02)")
+    a.add_argument(
+        "--where",
+        action="append",
+        type=_field_value,
+        default=[],
+        metavar="FIELD=VALUE",
+        help="keep only boundary features with this attribute value (repeatable)",
+    )
     if batch:
         a.add_argument("--areas", help="comma-separated subset of area names (default: all)")
     else:
         a.add_argument("--district", help="name of the area to analyse (with --name-field)")
         a.add_argument("--bbox", type=_bbox, help="W,S,E,N in degrees instead of a boundary")
         a.add_argument("--admin-area", help="name of a boundary=administrative relation in the OSM file")
+        a.add_argument("--admin-level", help="admin_level of --admin-area when the name is ambiguous")
         a.add_argument("--name", help="study-area name shown in outputs")
 
 
@@ -205,6 +237,7 @@ def _source_spec(args: argparse.Namespace):
         kind_contains=args.kind_contains,
         kind_excludes=args.kind_excludes,
         encoding=args.encoding,
+        layer=args.layer,
     )
     homes = PointFileOptions(
         crs=args.homes_crs, lon_column=args.lon_column, lat_column=args.lat_column, encoding=args.encoding
@@ -225,7 +258,13 @@ def _population(args: argparse.Namespace):
 def _read_areas(args: argparse.Namespace, names: list[str] | None):
     from circles.sources.boundaries import read_boundary
 
-    return read_boundary(args.boundary, name_field=args.name_field, names=names, crs=args.boundary_crs)
+    return read_boundary(
+        args.boundary,
+        name_field=args.name_field,
+        names=names,
+        crs=args.boundary_crs,
+        where=_where(args.where),
+    )
 
 
 def _candidates(args: argparse.Namespace):
@@ -243,7 +282,12 @@ def _subareas(args: argparse.Namespace):
         return None
     from circles.sources.boundaries import read_boundary
 
-    return read_boundary(args.subareas, name_field=args.subarea_name_field, crs=args.subarea_crs)
+    return read_boundary(
+        args.subareas,
+        name_field=args.subarea_name_field,
+        crs=args.subarea_crs,
+        where=_where(args.subarea_where),
+    )
 
 
 def _run_area(args: argparse.Namespace):
@@ -263,7 +307,10 @@ def _run_area(args: argparse.Namespace):
             raise InputError("--admin-area looks the boundary up in an OSM file: give --pbf or --osm")
         from circles.sources.boundaries import admin_boundary_from_osm
 
-        return admin_boundary_from_osm(args.pbf or args.osm, args.admin_area), args.name or args.admin_area
+        boundary = admin_boundary_from_osm(
+            args.pbf or args.osm, args.admin_area, admin_level=args.admin_level
+        )
+        return boundary, args.name or args.admin_area
     if args.place is not None:
         from circles.sources.online import geocode_area
 
@@ -329,6 +376,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     for stage, seconds in result.timings_s.items():
         log.debug("  %-14s %.3f s", stage, seconds)
+    for text in result.summary.get("warnings", []):
+        log.warning("circles: warning: %s", text)
     out = write_outputs(result, args.out or Path("out") / safe_name(name), offline_map=args.offline_map)
     if not args.quiet:
         _print_result(result, out, time.perf_counter() - t0)

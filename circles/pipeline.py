@@ -89,11 +89,44 @@ def clip_inputs(
         facilities=inputs.facilities[_inside(inputs.facilities, reach, by_point=True)],
         homes=inputs.homes[_inside(inputs.homes, area, by_point=True)],
         sources=inputs.sources,
+        declared_crs=inputs.declared_crs,
+        buildings=None
+        if inputs.buildings is None
+        else inputs.buildings[_inside(inputs.buildings, reach, by_point=True)],
     )
     return clipped, reach
 
 
-def home_population(homes: gpd.GeoDataFrame, spec: PopulationSpec) -> tuple[np.ndarray, str]:
+def coordinate_warnings(network: WalkNetwork, inputs: Inputs) -> list[str]:
+    """Warnings for planner files whose points fit the streets better in another coordinate system."""
+    from circles.diagnostics import coordinate_system_warning
+    from circles.sources.coords import parse_coordinate_system
+
+    warnings: list[str] = []
+    if not inputs.declared_crs:
+        return warnings
+    buildings = None if inputs.buildings is None else inputs.buildings.to_crs(network.crs).geometry.values
+    for layer, declared in inputs.declared_crs.items():
+        frame = getattr(inputs, layer)
+        pts = shapely.point_on_surface(frame.to_crs(WGS84).geometry.values)
+        lon, lat = shapely.get_coordinates(pts).T
+        what = f"{layer} from {inputs.sources.get(layer, 'file')}"
+        text = coordinate_system_warning(
+            network,
+            lon,
+            lat,
+            declared=parse_coordinate_system(declared),
+            what=what,
+            buildings_local=buildings,
+        )
+        if text:
+            warnings.append(text)
+    return warnings
+
+
+def home_population(
+    homes: gpd.GeoDataFrame, spec: PopulationSpec, area_wgs84: shapely.Geometry | None = None
+) -> tuple[np.ndarray, str]:
     """Residents per home by the method ``spec`` asks for, and a sentence naming it.
 
     Parameters
@@ -101,6 +134,8 @@ def home_population(homes: gpd.GeoDataFrame, spec: PopulationSpec) -> tuple[np.n
     homes : GeoDataFrame
         Homes (WGS-84).
     spec : PopulationSpec
+    area_wgs84 : shapely geometry, optional
+        The study area, for reporting raster population that falls outside any home.
 
     Returns
     -------
@@ -111,7 +146,7 @@ def home_population(homes: gpd.GeoDataFrame, spec: PopulationSpec) -> tuple[np.n
     if spec.raster:
         from circles.sources.population import population_from_raster
 
-        return population_from_raster(homes, spec.raster)
+        return population_from_raster(homes, spec.raster, study_area_wgs84=area_wgs84)
     lon, lat = shapely.get_coordinates(shapely.point_on_surface(homes.geometry.values)).T
     local = homes.to_crs(local_utm_crs(lon, lat))
     return estimate_population(local, spec.settings, total=spec.total)
@@ -156,6 +191,7 @@ def run_study(
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
     t0 = time.perf_counter()
+    area = None
     if boundary is not None:
         area = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
         if area.is_empty:
@@ -177,7 +213,8 @@ def run_study(
     t0 = time.perf_counter()
     network = WalkNetwork.from_lines(inputs.walkways.geometry.values)
     t_net = time.perf_counter() - t0
-    pop, method = home_population(inputs.homes, population)
+    warnings = coordinate_warnings(network, inputs)
+    pop, method = home_population(inputs.homes, population, area)
     sources = {**inputs.sources, "population": method}
     result = analyse(
         network,
@@ -189,6 +226,7 @@ def run_study(
         sources=sources,
         boundary=boundary,
     )
+    result.summary["warnings"] = warnings
     if subareas is not None:
         result.summary["subareas"] = subarea_summaries(result, subareas, settings)
     if recommend_sites:

@@ -36,19 +36,29 @@ class Inputs:
         population estimates; a planner's file may carry a population column.
     sources : dict
         Plain-language description of each input, copied into the summary.
+    declared_crs : dict
+        The coordinate system each layer read from a planner's file was declared in
+        (``{"facilities": "gcj02"}``), so that a likely mistake can be flagged.
+    buildings : GeoDataFrame, optional
+        All mapped building footprints (OSM), used to check planner files' coordinates.
     """
 
     walkways: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     homes: gpd.GeoDataFrame
     sources: dict = field(default_factory=dict)
+    declared_crs: dict = field(default_factory=dict)
+    buildings: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
 class PointFileOptions:
-    """How to read a planner's point file (see :func:`circles.sources.files.read_points`)."""
+    """How to read a planner's point file (see :func:`circles.sources.files.read_points`).
 
-    crs: str = "wgs84"
+    ``crs`` None means WGS-84 for tables and the file's own CRS for geometry files.
+    """
+
+    crs: str | None = None
     lon_column: str | None = None
     lat_column: str | None = None
     name_column: str | None = None
@@ -148,6 +158,7 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
     needs_osm = kind == "osm" or spec.homes == "osm" or spec.network in ("pbf", "osm", "place")
     layers = _osm_layers(spec, preset, area_wgs84) if needs_osm else None
     sources: dict[str, str] = {"attribution": "(c) OpenStreetMap contributors, ODbL"}
+    declared: dict[str, str] = {}
 
     if spec.network == "graphml":
         from circles.sources.graphml import read_graphml_walkways
@@ -189,7 +200,8 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
             encoding=o.encoding,
             layer=o.layer,
         )
-        sources["facilities"] = f"{Path(fac_source).name} ({o.crs})"
+        sources["facilities"] = f"{Path(fac_source).name} ({o.crs or 'as in the file'})"
+        declared["facilities"] = o.crs or "wgs84"
 
     if spec.homes == "osm":
         homes = residential_homes(layers)
@@ -206,5 +218,7 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
             encoding=o.encoding,
             layer=o.layer,
         )
-        sources["homes"] = f"{Path(spec.homes).name} ({o.crs})"
-    return Inputs(walkways, facilities, homes, sources)
+        sources["homes"] = f"{Path(spec.homes).name} ({o.crs or 'as in the file'})"
+        declared["homes"] = o.crs or "wgs84"
+    buildings = layers.buildings[["geometry"]] if layers is not None else None
+    return Inputs(walkways, facilities, homes, sources, declared, buildings)

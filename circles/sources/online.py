@@ -32,7 +32,7 @@ import shapely
 from circles.config import TagPreset
 from circles.errors import EmptyResultError, InputError, NetworkUnavailableError
 from circles.sources.graphml import FILTER_TAGS, walkways_from_graph
-from circles.sources.osm import _KEEP_TAGS, OsmLayers, _dedupe_facilities
+from circles.sources.osm import KEEP_TAGS, OsmLayers, dedupe_facilities
 from circles.sources.walk_filter import OVERPASS_WALK_FILTERS
 
 WGS84 = "EPSG:4326"
@@ -322,7 +322,7 @@ def osm_layers_online(
     query: dict[str, bool | str | list[str]] = {**wanted, "building": True}
     query["landuse"] = sorted({"residential", *wanted.get("landuse", [])})
     found = features_online(polygon_wgs84, query, online=online)
-    columns = ["osm_id", *_KEEP_TAGS]
+    columns = ["osm_id", *KEEP_TAGS]
     table = pd.DataFrame(found.drop(columns="geometry")).reindex(columns=columns)
     table = table.astype(object).where(table.notna(), None)
     geoms = found.geometry.to_numpy()
@@ -336,7 +336,7 @@ def osm_layers_online(
     records = table.iloc[fac].to_dict("records")
     fac_rows = [{**r, "_polygon": geoms[i]} if polygonal[i] else r for i, r in zip(fac, records, strict=True)]
     fac_geoms = [geoms[i].point_on_surface() if polygonal[i] else geoms[i] for i in fac]
-    facilities = _dedupe_facilities(fac_rows, fac_geoms)
+    facilities = dedupe_facilities(fac_rows, fac_geoms)
 
     def layer(mask: np.ndarray) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(

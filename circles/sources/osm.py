@@ -21,7 +21,8 @@ from circles.sources.walk_filter import is_walkable
 
 WGS84 = "EPSG:4326"
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".xml", ".osm.xml", ".osm.bz2", ".osm.gz")
-_KEEP_TAGS = (
+#: OSM tags kept as columns of every layer.
+KEEP_TAGS = (
     "name",
     "name:zh",
     "name:en",
@@ -81,9 +82,9 @@ def _lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
 
 def _frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
     df = (
-        pd.DataFrame(rows, columns=["osm_id", *_KEEP_TAGS])
+        pd.DataFrame(rows, columns=["osm_id", *KEEP_TAGS])
         if rows
-        else pd.DataFrame(columns=["osm_id", *_KEEP_TAGS])
+        else pd.DataFrame(columns=["osm_id", *KEEP_TAGS])
     )
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84))
 
@@ -152,7 +153,7 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
         raise InputFileError(
             f"{path}: cannot be read as OSM data ({exc}); check that it is a complete .osm.pbf or .osm file"
         ) from None
-    facilities = _dedupe_facilities(fac_rows, fac_geoms)
+    facilities = dedupe_facilities(fac_rows, fac_geoms)
     return OsmLayers(
         walkways=_frame(way_rows, way_geoms),
         facilities=facilities,
@@ -163,12 +164,26 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
 
 def _row(osm_id: str, tags: dict[str, str]) -> dict:
     row = {"osm_id": osm_id}
-    row.update({k: tags.get(k) for k in _KEEP_TAGS})
+    row.update({k: tags.get(k) for k in KEEP_TAGS})
     return row
 
 
-def _dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
-    """Drop a facility polygon when a facility node lies inside it (mapped twice)."""
+def dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    """Facilities as a frame, dropping a polygon when a facility node lies inside it (mapped twice).
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict of ``osm_id`` and :data:`KEEP_TAGS` per facility; polygons carry their
+        outline under ``"_polygon"`` (removed here).
+    geoms : list of shapely Point
+        The facility points, aligned with ``rows``.
+
+    Returns
+    -------
+    GeoDataFrame
+        WGS-84 facility points.
+    """
     polygons = [r.pop("_polygon", None) for r in rows]
     frame = _frame(rows, geoms)
     is_node = frame["osm_id"].str.startswith("node/").to_numpy()
