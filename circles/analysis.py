@@ -145,6 +145,12 @@ def analyse(
         home_xy, max_access_leg_m=settings.max_access_leg_m, min_island_m=settings.min_island_m
     )
     timings["snap"] = time.perf_counter() - t0
+    if not fac_snap.attached.any():
+        raise EmptyResultError(
+            f"{name}: none of the {len(facilities)} facilities lies within {settings.max_access_leg_m:g} m "
+            "of a walkable street; check their coordinates (swapped longitude/latitude? another "
+            "coordinate system?) or raise --max-access-leg-m"
+        )
     t0 = time.perf_counter()
     nodes, pts = nearest_facility(network, fac_snap, home_snap)
     timings["search"] = time.perf_counter() - t0

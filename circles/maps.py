@@ -213,7 +213,7 @@ def build_map(
     aggregate = len(homes) > max_home_features
     if aggregate:
         _add_hexes(fm, m, aggregate_hexes(homes, max_cells=max_home_features), threshold_min)
-    else:
+    elif covered.any():
         _add_homes(fm, m, homes[covered], LAYER_HOMES)
     gaps = homes[~covered]
     if len(gaps) > max_home_features:

@@ -55,6 +55,32 @@ def _inside(frame: gpd.GeoDataFrame, area: shapely.Geometry, *, by_point: bool) 
     return np.asarray(shapely.intersects(area, geoms), dtype=bool)
 
 
+def _extent(what: gpd.GeoDataFrame | shapely.Geometry | None) -> str:
+    """'lon a to b, lat c to d' of a layer or geometry (WGS-84)."""
+    if what is None:
+        return "the whole input"
+    bounds = what.total_bounds if isinstance(what, gpd.GeoDataFrame) else shapely.bounds(what)
+    if len(bounds) == 0 or not np.isfinite(bounds).all():
+        return "nowhere (empty)"
+    w, s, e, n = bounds
+    return f"lon {w:.4f} to {e:.4f}, lat {s:.4f} to {n:.4f}"
+
+
+def _swap_hint(what: gpd.GeoDataFrame | shapely.Geometry | None, walkways: gpd.GeoDataFrame) -> str:
+    """A hint when swapping longitude and latitude would put ``what`` onto the network."""
+    if what is None or len(walkways) == 0:
+        return ""
+    w, s, e, n = what.total_bounds if isinstance(what, gpd.GeoDataFrame) else shapely.bounds(what)
+    if not np.isfinite([w, s, e, n]).all():
+        return ""
+    swapped = shapely.box(s, w, n, e)
+    return (
+        "; are longitude and latitude swapped?"
+        if swapped.intersects(shapely.box(*walkways.total_bounds))
+        else ""
+    )
+
+
 def reach_margin_m(settings: TravelSettings) -> float:
     """How far beyond a study area inputs are loaded: the longest walk plus two access legs."""
     return settings.threshold_m + 2 * settings.max_access_leg_m
@@ -192,6 +218,7 @@ def run_study(
     population = population or PopulationSpec()
     t0 = time.perf_counter()
     area = None
+    region = inputs
     if boundary is not None:
         area = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
         if area.is_empty:
@@ -199,13 +226,15 @@ def run_study(
         inputs, _reach = clip_inputs(inputs, area, settings)
     if len(inputs.walkways) == 0:
         raise EmptyResultError(
-            f"{name}: no walkable streets within reach of the study area; check that the network "
-            "file covers it"
+            f"{name}: no walkable streets within reach of the study area "
+            f"({_extent(area)}); the network source covers {_extent(region.walkways)}"
+            f"{_swap_hint(area, region.walkways)}"
         )
     if len(inputs.facilities) == 0:
         raise EmptyResultError(
             f"{name}: no facilities in or within {settings.threshold_min:g} min of the study area; "
-            "check the facility source and its coordinate system"
+            f"the facilities lie in {_extent(region.facilities)}"
+            f"{_swap_hint(region.facilities, region.walkways)}; check their coordinates and coordinate system"
         )
     if len(inputs.homes) == 0:
         raise EmptyResultError(f"{name}: no homes inside the study area")

@@ -255,3 +255,14 @@ def test_png_unwritable(helsinki_result, tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write the picture"):
         render_png(helsinki_result, blocker / "map.png", dpi=40)
+
+
+def test_map_with_no_covered_home_renders(helsinki_result):
+    import dataclasses
+
+    homes = helsinki_result.homes.copy()
+    homes["covered"] = False
+    homes["band"] = "unreachable"
+    homes["walk_time_min"] = np.nan
+    html = build_map(dataclasses.replace(helsinki_result, homes=homes)).get_root().render()
+    assert LAYER_GAPS in html and LAYER_HOMES not in html
