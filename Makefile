@@ -19,12 +19,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/circles demo --out out/demo
 
-# Debian's Chromium for the headless-browser map tests; skipped (tests then skip) where
-# apt is unavailable or we are not root.
+# Debian's Chromium and CJK fonts for the headless-browser map tests (tests skip without them).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
-	  echo "note: chromium not installed; browser tests will be skipped"
+	@bash tools/install_browser.sh
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
