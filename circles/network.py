@@ -99,6 +99,10 @@ class WalkNetwork:
         End nodes of each edge (``edge_u < edge_v``; no self-loops, no duplicates).
     edge_length_m : ndarray of float64, shape (m,)
         Straight length of each edge in metres.
+    edge_street_level : ndarray of bool, shape (m,), optional
+        False for edges that homes and clinics must not attach to: tunnels, bridges,
+        indoor corridors (they stay in the network for walking through). None: all
+        edges are at street level.
 
     """
 
@@ -107,6 +111,7 @@ class WalkNetwork:
     edge_u: NDArray[np.int64]
     edge_v: NDArray[np.int64]
     edge_length_m: NDArray[np.float64]
+    edge_street_level: NDArray[np.bool_] | None = None
 
     @classmethod
     def from_lines(
@@ -115,6 +120,7 @@ class WalkNetwork:
         crs: pyproj.CRS | str | int = WGS84,
         *,
         projected_crs: pyproj.CRS | None = None,
+        street_level: ArrayLike | None = None,
     ) -> WalkNetwork:
         """Build a network from walkable line geometries.
 
@@ -129,6 +135,9 @@ class WalkNetwork:
             CRS of ``lines``. Default WGS-84.
         projected_crs : pyproj.CRS, optional
             Metric CRS to compute in; default the local UTM zone.
+        street_level : array_like of bool, optional
+            Per line: may points attach to it? (False for tunnels, bridges, indoor
+            ways.) An edge shared by several lines is at street level if any is.
 
         Returns
         -------
@@ -147,13 +156,16 @@ class WalkNetwork:
         same_line = line_index[:-1] == line_index[1:]
         u = node_of_vertex[:-1][same_line]
         v = node_of_vertex[1:][same_line]
+        level = None
+        if street_level is not None:
+            level = np.asarray(street_level, dtype=bool)[line_index[:-1][same_line]]
         to_wgs84 = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
         lon, lat = to_wgs84.transform(unique_xy[:, 0], unique_xy[:, 1])
         if projected_crs is None:
             projected_crs = crs if crs.is_projected else local_utm_crs(lon, lat)
         to_local = pyproj.Transformer.from_crs(WGS84, projected_crs, always_xy=True)
         x, y = to_local.transform(lon, lat)
-        return cls.from_arrays(np.column_stack([x, y]), u, v, projected_crs)
+        return cls.from_arrays(np.column_stack([x, y]), u, v, projected_crs, street_level=level)
 
     @classmethod
     def from_arrays(
@@ -162,6 +174,8 @@ class WalkNetwork:
         edge_u: ArrayLike,
         edge_v: ArrayLike,
         crs: pyproj.CRS | str | int,
+        *,
+        street_level: ArrayLike | None = None,
     ) -> WalkNetwork:
         """Build a network from projected node coordinates and edge end indices.
 
@@ -176,6 +190,8 @@ class WalkNetwork:
             Node indices of each edge's ends.
         crs : pyproj.CRS, str or int
             The projected CRS of ``node_xy``.
+        street_level : array_like of bool, optional
+            Per input edge: may points attach to it? Duplicates combine with OR.
 
         Returns
         -------
@@ -187,12 +203,16 @@ class WalkNetwork:
         v = np.asarray(edge_v, dtype=np.int64)
         lo, hi = np.minimum(u, v), np.maximum(u, v)
         keep = lo != hi
-        pairs = np.unique(np.column_stack([lo[keep], hi[keep]]), axis=0)
+        pairs, which = np.unique(np.column_stack([lo[keep], hi[keep]]), axis=0, return_inverse=True)
         if pairs.shape[0] == 0:
             raise EmptyResultError("the walkable ways form no street segments")
+        level = None
+        if street_level is not None:
+            flags = np.asarray(street_level, dtype=bool)[keep]
+            level = np.bincount(which.reshape(-1), weights=flags, minlength=pairs.shape[0]) > 0
         lo, hi = pairs[:, 0], pairs[:, 1]
         length = np.hypot(*(node_xy[hi] - node_xy[lo]).T)
-        return cls(pyproj.CRS.from_user_input(crs), node_xy, lo, hi, length)
+        return cls(pyproj.CRS.from_user_input(crs), node_xy, lo, hi, length, level)
 
     @property
     def n_nodes(self) -> int:
@@ -342,6 +362,8 @@ class WalkNetwork:
         if p == 0 or not finite.any():
             return Snapped(edge, along, leg)
         eligible = self.snappable_edges(min_island_m)
+        if self.edge_street_level is not None:
+            eligible = eligible & self.edge_street_level
         if eligible.all():
             tree, tree_edges = self._tree, np.arange(self.n_edges)
         else:

@@ -240,7 +240,9 @@ def run_study(
         raise EmptyResultError(f"{name}: no homes inside the study area")
     t_clip = time.perf_counter() - t0
     t0 = time.perf_counter()
-    network = WalkNetwork.from_lines(inputs.walkways.geometry.values)
+    walkways = inputs.walkways
+    level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
+    network = WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
     t_net = time.perf_counter() - t0
     warnings = coordinate_warnings(network, inputs)
     pop, method = home_population(inputs.homes, population, area)

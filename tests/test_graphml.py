@@ -69,7 +69,8 @@ def tiny_graphml(tmp_path):
 def test_tiny_graphml_filter_dedupe_and_lengths(tiny_graphml):
     ways = read_graphml_walkways(tiny_graphml)
     assert ways.crs.to_epsg() == 4326
-    assert list(ways.columns) == ["osm_id", "highway", "name", "geometry"]
+    assert list(ways.columns) == ["osm_id", "highway", "name", "street_level", "geometry"]
+    assert ways["street_level"].all()
     assert sorted(ways["osm_id"]) == ["way/10", "way/11;way/12", "way/16", "way/18"]
     by_id = ways.set_index("osm_id")
     assert by_id.loc["way/11;way/12", "highway"] == "footway;steps"

@@ -10,7 +10,7 @@ from circles.config import FACILITY_PRESETS, facility_preset
 from circles.errors import InputError, InputFileError
 from circles.network import WalkNetwork
 from circles.sources.osm import read_osm, residential_homes
-from circles.sources.walk_filter import is_walkable
+from circles.sources.walk_filter import is_street_level, is_walkable
 
 PRIMARY = FACILITY_PRESETS["primary-care"]
 
@@ -97,3 +97,37 @@ def test_nanjing_hospital_mapped_twice_counts_once(shared_data):
     path = shared_data / "nanjing_xuanwu_osm" / "nanjing_xuanwu_osmwebwizard.osm.pbf"
     hospitals = read_osm(path, facility_preset("hospital")).facilities
     assert (hospitals["name"] == "八一医院").sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("tags", "street_level"),
+    [
+        ({"highway": "footway"}, True),
+        ({"highway": "service", "tunnel": "yes", "layer": "-4"}, False),
+        ({"highway": "footway", "tunnel": "building_passage"}, True),
+        ({"highway": "footway", "bridge": "yes", "layer": "1"}, False),
+        ({"highway": "footway", "layer": "-1"}, False),
+        ({"highway": "corridor"}, False),
+        ({"highway": "footway", "indoor": "yes"}, False),
+        ({"highway": "footway", "layer": "0"}, True),
+    ],
+)
+def test_street_level(tags, street_level):
+    assert is_street_level(tags) is street_level
+
+
+def test_clinic_above_a_tunnel_attaches_to_the_street(helsinki_pbf):
+    # Kaivokatu, central Helsinki: 13 m above the city's underground service tunnel (layer -4), which
+    # surfaces far away. A clinic there must attach to the street, not to the tunnel.
+    layers = read_osm(helsinki_pbf, PRIMARY)
+    walkways = layers.walkways
+    assert (~walkways["street_level"]).sum() > 0
+    lines = walkways.geometry.values
+    everywhere = WalkNetwork.from_lines(lines)
+    street = WalkNetwork.from_lines(lines, street_level=walkways["street_level"].to_numpy())
+    xy = everywhere.to_local([24.945], [60.169])
+    a = everywhere.snap(xy, max_access_leg_m=250)
+    b = street.snap(xy, max_access_leg_m=250)
+    assert a.access_leg_m[0] < b.access_leg_m[0] < 60
+    assert everywhere.edge_street_level is None and street.edge_street_level[b.edge[0]]
+    assert not street.edge_street_level[a.edge[0]]

@@ -25,7 +25,9 @@ def test_helsinki_headline(helsinki_result):
 
 def test_helsinki_times_agree_with_networkx(helsinki_pbf, helsinki_result):
     layers = read_osm(helsinki_pbf, FACILITY_PRESETS["primary-care"])
-    net = WalkNetwork.from_lines(layers.walkways.geometry.values)
+    net = WalkNetwork.from_lines(
+        layers.walkways.geometry.values, street_level=layers.walkways["street_level"].to_numpy()
+    )
     homes = helsinki_result.homes.to_crs(net.crs)
     fac = layers.facilities.to_crs(net.crs)
     home_pts = homes.geometry.representative_point()

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from circles.errors import EmptyResultError, InputFileError
-from circles.sources.walk_filter import is_walkable
+from circles.sources.walk_filter import is_street_level, is_walkable
 
 WGS84 = "EPSG:4326"
 #: Edge attributes the walk filter reads (OSMnx keeps those listed in ``useful_tags_way``).
@@ -43,7 +43,7 @@ FILTER_TAGS = (
     "sidewalk:left",
     "sidewalk:right",
 )
-WALKWAY_COLUMNS = ["osm_id", "highway", "name", "geometry"]
+WALKWAY_COLUMNS = ["osm_id", "highway", "name", "street_level", "geometry"]
 
 
 def _values(value: object) -> tuple[str, ...]:
@@ -55,6 +55,18 @@ def _values(value: object) -> tuple[str, ...]:
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+LEVEL_TAGS = ("tunnel", "bridge", "layer", "indoor", "highway")
+
+
+def _street_level(row: tuple) -> bool:
+    """Street level unless any merged part is a tunnel, bridge, off layer 0 or indoors."""
+    parts = [_values(v) or (None,) for v in row]
+    return all(
+        is_street_level({k: v for k, v in zip(LEVEL_TAGS, combo, strict=True) if v is not None})
+        for combo in itertools.product(*parts)
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -91,8 +103,10 @@ def walkways_from_graph(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     GeoDataFrame
         Columns ``osm_id`` (``way/<id>``, several joined by ``;`` for a merged edge,
         None when the edge has no ``osmid``), ``highway`` (merged values joined by
-        ``;``), ``name`` and ``geometry`` (the edge geometry where present, else the
-        straight segment between its end nodes), CRS EPSG:4326.
+        ``;``), ``name``, ``street_level`` (see
+        :func:`circles.sources.walk_filter.is_street_level`) and ``geometry`` (the
+        edge geometry where present, else the straight segment between its end nodes),
+        CRS EPSG:4326.
 
     Raises
     ------
@@ -135,6 +149,10 @@ def walkways_from_graph(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
             "osm_id": [_joined(x, "way/") for x in edges.get("osmid", pd.Series(None, index=edges.index))],
             "highway": [_joined(x) for x in edges["highway"]],
             "name": [_joined(x) for x in edges.get("name", pd.Series(None, index=edges.index))],
+            "street_level": [
+                _street_level(row)
+                for row in edges.reindex(columns=list(LEVEL_TAGS)).itertuples(index=False, name=None)
+            ],
         },
         geometry=edges.geometry.values,
         crs=edges.crs,

@@ -17,7 +17,7 @@ import shapely
 
 from circles.config import GENERIC_BUILDINGS, RESIDENTIAL_BUILDINGS, TagPreset
 from circles.errors import InputFileError
-from circles.sources.walk_filter import is_walkable
+from circles.sources.walk_filter import is_street_level, is_walkable
 
 WGS84 = "EPSG:4326"
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".xml", ".osm.xml", ".osm.bz2", ".osm.gz")
@@ -42,7 +42,9 @@ class OsmLayers:
     Attributes
     ----------
     walkways : GeoDataFrame
-        Walkable ways as LineStrings: ``osm_id`` (``way/<id>``), ``highway``.
+        Walkable ways as LineStrings: ``osm_id`` (``way/<id>``), ``highway``,
+        ``street_level`` (may homes and clinics attach to it; see
+        :func:`circles.sources.walk_filter.is_street_level`).
     facilities : GeoDataFrame
         Points of the requested facility preset: ``osm_id``, ``name``, ``amenity``,
         ``healthcare``; a facility mapped as both node and building counts once.
@@ -114,6 +116,7 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
         .with_filter(osmium.filter.KeyFilter(*keys))
     )
     way_rows: list[dict] = []
+    way_level: list[bool] = []
     way_geoms: list = []
     fac_rows: list[dict] = []
     fac_geoms: list = []
@@ -130,9 +133,11 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
                     fac_geoms.append(shapely.Point(obj.location.lon, obj.location.lat))
             elif obj.is_way():
                 if is_walkable(tags):
+                    level = is_street_level(tags)
                     for run in _lines_of_way(obj):
                         way_rows.append(_row(f"way/{obj.id}", tags))
                         way_geoms.append(shapely.LineString(run))
+                        way_level.append(level)
             elif obj.is_area():
                 osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
                 try:
@@ -154,8 +159,10 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
             f"{path}: cannot be read as OSM data ({exc}); check that it is a complete .osm.pbf or .osm file"
         ) from None
     facilities = dedupe_facilities(fac_rows, fac_geoms)
+    walkways = _frame(way_rows, way_geoms)
+    walkways["street_level"] = np.array(way_level, dtype=bool)
     return OsmLayers(
-        walkways=_frame(way_rows, way_geoms),
+        walkways=walkways,
         facilities=facilities,
         buildings=_frame(bld_rows, bld_geoms),
         residential_areas=_frame(lu_rows, lu_geoms),

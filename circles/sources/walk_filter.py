@@ -68,3 +68,38 @@ def is_walkable(tags: Mapping[str, str]) -> bool:
     shared_path = highway == "cycleway" and tags.get("foot") in _FOOT_ALLOWED
     checks = _EXCLUDE[:2] if shared_path else _EXCLUDE  # a shared path: area and access only
     return not any(key in tags and pattern.search(tags[key]) for key, pattern in checks)
+
+
+_INDOOR_HIGHWAYS = frozenset({"corridor", "elevator"})
+
+
+def is_street_level(tags: Mapping[str, str]) -> bool:
+    """Return True when homes and clinics may attach to a walkable way with these tags.
+
+    Tunnels (e.g. Helsinki's underground service tunnels, metro passages), bridges and
+    other ways off the ground level (``layer`` other than 0) and indoor corridors stay
+    in the network for walking through, but a building's door does not open onto them:
+    snapping a clinic 12 m "onto" a tunnel four levels down would make it 30 minutes
+    away. ``tunnel=building_passage`` and ``covered=yes`` are at street level.
+
+    Parameters
+    ----------
+    tags : mapping
+        The way's OSM tags.
+
+    Returns
+    -------
+    bool
+    """
+    tunnel = tags.get("tunnel", "no")
+    if tunnel not in ("no", "building_passage"):
+        return False
+    if tags.get("bridge", "no") not in ("no",):
+        return False
+    if tags.get("indoor", "no") not in ("no",) or tags.get("highway") in _INDOOR_HIGHWAYS:
+        return False
+    layer = tags.get("layer", "0").split(";")[0].strip()
+    try:
+        return float(layer) == 0
+    except ValueError:
+        return True
