@@ -96,10 +96,26 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--name-column", help="facility name column")
     g.add_argument("--kind-column", help="facility type column")
     g.add_argument("--capacity-column", help="capacity column, e.g. number of GPs")
-    g.add_argument("--name-contains", help="keep facilities whose name matches this pattern")
-    g.add_argument("--name-excludes", help="drop facilities whose name matches this pattern")
-    g.add_argument("--kind-contains", help="keep facilities whose type matches this pattern")
-    g.add_argument("--kind-excludes", help="drop facilities whose type matches this pattern")
+    g.add_argument(
+        "--name-contains",
+        action="append",
+        help="keep facilities whose name contains this text (repeatable: any of them)",
+    )
+    g.add_argument(
+        "--name-excludes",
+        action="append",
+        help="drop facilities whose name contains this text (repeatable: any of them)",
+    )
+    g.add_argument(
+        "--kind-contains",
+        action="append",
+        help="keep facilities whose type contains this text (repeatable: any of them)",
+    )
+    g.add_argument(
+        "--kind-excludes",
+        action="append",
+        help="drop facilities whose type contains this text (repeatable: any of them)",
+    )
     g.add_argument("--encoding", help="text encoding of CSV files (default: UTF-8, then GB18030)")
     g.add_argument("--layer", help="layer (GeoPackage) or sheet (XLSX) of the facility file")
     h = p.add_argument_group("homes and population")

@@ -108,3 +108,30 @@ def test_run_recommends_sites(tmp_path, helsinki_pbf):
     assert sites[0]["gain_population"] >= sites[1]["gain_population"] > 0
     assert len(gpd.read_file(out / "proposed_sites.gpkg")) == 2
     assert "proposed site 1" in (out / "map.html").read_text(encoding="utf-8")
+
+
+def test_example_clinic_file_from_data_folder(tmp_path, helsinki_pbf):
+    example = Path(__file__).resolve().parents[1] / "data" / "example_clinics.csv"
+    out = tmp_path / "example"
+    proc = run(
+        "run",
+        "--pbf",
+        str(helsinki_pbf),
+        "--facilities",
+        str(example),
+        "--capacity-column",
+        "gps",
+        "--out",
+        str(out),
+        module=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["facilities"] == 3 and summary["facilities_not_on_network"] == 0
+    assert summary["capacity"]["total"] == 15.0
+    facilities = gpd.read_file(out / "facilities.gpkg")
+    assert facilities["name"].tolist() == [
+        "Kamppi community clinic",
+        "Kruununhaka community clinic",
+        "Kaartinkaupunki community clinic",
+    ]

@@ -64,10 +64,10 @@ class PointFileOptions:
     name_column: str | None = None
     kind_column: str | None = None
     capacity_column: str | None = None
-    name_contains: str | None = None
-    name_excludes: str | None = None
-    kind_contains: str | None = None
-    kind_excludes: str | None = None
+    name_contains: str | list[str] | None = None
+    name_excludes: str | list[str] | None = None
+    kind_contains: str | list[str] | None = None
+    kind_excludes: str | list[str] | None = None
     encoding: str | None = None
     layer: str | None = None
 
