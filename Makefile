@@ -27,8 +27,8 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check circles tests bench
-	$(BIN)/ruff format --check circles tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -104,6 +105,7 @@ def analyse(
     name: str,
     sources: dict | None = None,
     boundary: gpd.GeoDataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Walking times, coverage, catchments and service areas for given inputs.
 
@@ -122,6 +124,8 @@ def analyse(
         Description of inputs, copied into the summary.
     boundary : GeoDataFrame, optional
         Study-area outline, for the map.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
 
     Returns
     -------
@@ -133,6 +137,8 @@ def analyse(
         raise EmptyResultError(f"{name}: no facilities to measure walking times from")
     if len(homes) == 0:
         raise EmptyResultError(f"{name}: no homes in the study area")
+    step = progress or (lambda _stage: None)
+    step("snapping homes and facilities to streets")
     t0 = time.perf_counter()
     fac_local = facilities.to_crs(network.crs)
     home_local = homes.to_crs(network.crs)
@@ -151,6 +157,7 @@ def analyse(
             "of a walkable street; check their coordinates (swapped longitude/latitude? another "
             "coordinate system?) or raise --max-access-leg-m"
         )
+    step("searching walking times")
     t0 = time.perf_counter()
     nodes, pts = nearest_facility(network, fac_snap, home_snap)
     timings["search"] = time.perf_counter() - t0
@@ -183,6 +190,7 @@ def analyse(
     out_fac["access_leg_m"] = np.round(fac_snap.access_leg_m, 1)
     out_fac["attached"] = attached
 
+    step("drawing service areas")
     t0 = time.perf_counter()
     polygons = [
         service_area(network, nodes, fac_snap, b * settings.speed_m_per_min, settings.area_buffer_m)

@@ -335,6 +335,35 @@ def _run_area(args: argparse.Namespace):
     return None, args.name or source.name.split(".")[0]
 
 
+class _Stages:
+    """Progress over the stages of one run: a bar on a terminal, log lines otherwise."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        from tqdm import tqdm
+
+        interactive = sys.stderr.isatty() and not quiet
+        self._bar = tqdm(
+            total=total,
+            file=sys.stderr,
+            disable=not interactive,
+            leave=False,
+            bar_format="{desc:<42} {bar:20} {n_fmt}/{total_fmt} [{elapsed}]",
+        )
+        self._quiet = quiet
+        self._t0 = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        if self._bar.disable:
+            if not self._quiet:
+                log.info("%5.1f s  %s", time.perf_counter() - self._t0, stage)
+        else:
+            self._bar.set_description_str(stage)
+            self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 def _print_result(result, out: Path, seconds: float) -> None:
     print(result.headline())
     for w in result.summary["within"]:
@@ -357,10 +386,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from circles.report import write_outputs
 
     t0 = time.perf_counter()
-    path = demo_pbf()
-    log.info("reading %s", path)
-    result = run_osm(path, settings=_settings(args), name=DEMO_NAME)
+    stages = _Stages(8, args.quiet)
+    stages("reading the bundled Helsinki extract")
+    result = run_osm(demo_pbf(), settings=_settings(args), name=DEMO_NAME, progress=stages)
+    stages("writing map, tables and layers")
     out = write_outputs(result, args.out, offline_map=args.offline_map)
+    stages.close()
     if not args.quiet:
         _print_result(result, out, time.perf_counter() - t0)
     return 0
@@ -377,9 +408,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     boundary, name = _run_area(args)
     subareas = _subareas(args)
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
-    log.info("reading inputs")
+    stages = _Stages(8 + (args.recommend > 0), args.quiet)
+    stages("reading inputs")
     inputs = load_inputs(_source_spec(args), area_wgs84=reach)
-    log.info("analysing %s", name)
     result = run_study(
         inputs,
         name=name,
@@ -389,12 +420,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         population=_population(args),
         recommend_sites=args.recommend,
         candidates=_candidates(args),
+        progress=stages,
     )
     for stage, seconds in result.timings_s.items():
         log.debug("  %-14s %.3f s", stage, seconds)
     for text in result.summary.get("warnings", []):
         log.warning("circles: warning: %s", text)
+    stages("writing map, tables and layers")
     out = write_outputs(result, args.out or Path("out") / safe_name(name), offline_map=args.offline_map)
+    stages.close()
     if not args.quiet:
         _print_result(result, out, time.perf_counter() - t0)
     return 0
@@ -422,12 +456,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / args.boundary.stem
     log.info("reading inputs once for %d areas", len(areas))
     inputs = load_inputs(_source_spec(args), area_wgs84=reach)
-    bar = tqdm(total=len(areas), unit="area", disable=args.quiet, file=sys.stderr)
+    bar = tqdm(total=len(areas), unit="area", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(outcome) -> None:
         bar.update(1)
         if outcome.status == "failed":
             tqdm.write(f"circles: {outcome.name}: failed: {outcome.error}", file=sys.stderr)
+        elif bar.disable:
+            log.info("%s: %s", outcome.name, outcome.status)
 
     outcomes = run_batch(
         inputs,

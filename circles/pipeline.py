@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,6 +189,7 @@ def run_study(
     population: PopulationSpec | None = None,
     recommend_sites: int = 0,
     candidates: gpd.GeoDataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -209,6 +211,8 @@ def run_study(
         Recommend this many new facility sites (0: none).
     candidates : GeoDataFrame, optional
         The planner's candidate sites; default network nodes near the gaps.
+    progress : callable, optional
+        Called with the name of each stage as it starts (for a progress display).
 
     Returns
     -------
@@ -216,6 +220,8 @@ def run_study(
     """
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
+    step = progress or (lambda _stage: None)
+    step("clipping inputs to the study area")
     t0 = time.perf_counter()
     area = None
     region = inputs
@@ -239,6 +245,7 @@ def run_study(
     if len(inputs.homes) == 0:
         raise EmptyResultError(f"{name}: no homes inside the study area")
     t_clip = time.perf_counter() - t0
+    step("building the walk network")
     t0 = time.perf_counter()
     walkways = inputs.walkways
     level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
@@ -256,6 +263,7 @@ def run_study(
         name=name,
         sources=sources,
         boundary=boundary,
+        progress=progress,
     )
     result.summary["warnings"] = warnings
     if subareas is not None:
@@ -263,6 +271,7 @@ def run_study(
     if recommend_sites:
         from circles.siting import recommend_sites as recommend
 
+        step("choosing new sites")
         t0 = time.perf_counter()
         sites = recommend(result, n_sites=recommend_sites, candidates=candidates)
         result.proposed_sites = sites
@@ -350,6 +359,7 @@ def run_osm(
     population: PopulationSpec | None = None,
     name: str | None = None,
     boundary: gpd.GeoDataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Analyse an OSM extract: its walk network, tagged facilities and residential buildings.
 
@@ -367,6 +377,8 @@ def run_osm(
         Study-area name; default the file name.
     boundary : GeoDataFrame, optional
         Study area; default the whole extract.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
 
     Returns
     -------
@@ -382,6 +394,7 @@ def run_osm(
         boundary=boundary,
         settings=settings,
         population=population,
+        progress=progress,
     )
     result.timings_s = {"read_osm": t_read, **result.timings_s}
     return result
