@@ -275,3 +275,33 @@ def at_many(net, edge, along_m):
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(net.edge_length_m[edge] > 0, along_m / net.edge_length_m[edge], 0.0)
     return shapely.points(a + (b - a) * t[:, None])
+
+
+def test_paths_run_through_crossings_and_keep_every_point():
+    from circles.areas import _piece_paths
+
+    # A plus (one crossing), a closed triangle, and a T, each its own group.
+    xy = [(0, 0), (100, 0), (200, 0), (100, -100), (100, 100)]
+    xy += [(500, 0), (600, 0), (600, 100)]
+    xy += [(0, 500), (100, 500), (200, 500), (100, 600)]
+    edges = [(0, 1), (1, 2), (3, 1), (1, 4), (5, 6), (6, 7), (7, 5), (8, 9), (9, 10), (9, 11)]
+    net = WalkNetwork.from_arrays(np.array(xy, float), *zip(*edges, strict=True), UTM)
+    edge = np.arange(net.n_edges)
+    group = np.where(net.edge_u < 5, 0, np.where(net.edge_u < 8, 1, 2))
+    order = np.argsort(group, kind="stable")
+    edge, group = edge[order], group[order]
+    # The whole plus and triangle, and the T with its stem cut short in the middle.
+    start = np.zeros(edge.size)
+    end = net.edge_length_m[edge].copy()
+    stem = edge[(net.edge_u[edge] == 9) & (net.edge_v[edge] == 11)][0]
+    end[edge == stem] = 60.0
+    paths, path_group = _piece_paths(net, edge, start, end, group)
+    assert path_group.tolist() == [0, 0, 1, 2, 2]
+    # The crossing becomes two straight paths and the triangle one closed path. Of the T's
+    # three ends (sorted by direction: east, north, west) the first two pair up.
+    expected = sorted([200, 200, 200 + 100 * 2**0.5, 100 + 60, 100])
+    assert sorted(shapely.length(paths).tolist()) == pytest.approx(expected)
+    assert shapely.is_closed(paths[path_group == 1]).all()
+    lines = piece_lines(net, edge, start, end)
+    for g in range(3):
+        assert shapely.equals(shapely.union_all(paths[path_group == g]), shapely.union_all(lines[group == g]))
