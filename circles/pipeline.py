@@ -151,6 +151,28 @@ def coordinate_warnings(network: WalkNetwork, inputs: Inputs) -> list[str]:
     return warnings
 
 
+def population_warnings(homes: gpd.GeoDataFrame, population: np.ndarray, spec: PopulationSpec) -> list[str]:
+    """Warn when most estimated residents live on residential land without mapped buildings.
+
+    Such cells carry a plot-ratio guess (see :class:`circles.config.PopulationSettings`)
+    that suits dense Chinese estates, not every place; real figures need a total or a
+    raster.
+    """
+    if spec.column or spec.raster or spec.total is not None or "building" not in homes:
+        return []
+    on_land = (homes["building"] == "landuse").to_numpy(bool)
+    total = float(np.sum(population))
+    share = float(np.sum(population[on_land])) / total if total > 0 else 0.0
+    if share <= 0.5:
+        return []
+    return [
+        f"{100 * share:.0f}% of the estimated residents live on residential land with no mapped "
+        "buildings, where the estimate assumes a plot ratio of "
+        f"{spec.settings.default_levels.get('landuse', spec.settings.fallback_levels):g}; give "
+        "--population-total, --population-raster or --population-field for real figures"
+    ]
+
+
 def home_population(
     homes: gpd.GeoDataFrame, spec: PopulationSpec, area_wgs84: shapely.Geometry | None = None
 ) -> tuple[np.ndarray, str]:
@@ -253,6 +275,7 @@ def run_study(
     t_net = time.perf_counter() - t0
     warnings = coordinate_warnings(network, inputs)
     pop, method = home_population(inputs.homes, population, area)
+    warnings += population_warnings(inputs.homes, pop, population)
     sources = {**inputs.sources, "population": method}
     result = analyse(
         network,

@@ -95,3 +95,19 @@ def test_capacity_per_10k_residents(helsinki_pbf):
         summary_rows(result.summary)["capacity_per_10k_residents"][0]
         == result.summary["capacity"]["per_10k_residents"]
     )
+
+
+@pytest.mark.shared_data
+def test_estimate_on_unmapped_residential_land_is_flagged(shared_data):
+    from circles.pipeline import PopulationSpec
+
+    pbf = shared_data / "shenzhen_nanshan_hightech_osm" / "shenzhen_nanshan_hightech_overpass_2021.osm.pbf"
+    # No clinics are mapped there: schools stand in as facilities.
+    estimated = run_osm(pbf, facilities="amenity=school")
+    assert (estimated.homes["building"] == "landuse").sum() == 310
+    assert len(estimated.summary["warnings"]) == 1
+    assert "live on residential land with no mapped buildings" in estimated.summary["warnings"][0]
+    given = run_osm(pbf, facilities="amenity=school", population=PopulationSpec(total=100_000))
+    assert given.summary["population"] == pytest.approx(100_000, abs=1)
+    assert "spread by floor area" in given.summary["sources"]["population"]
+    assert given.summary["warnings"] == []
