@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,10 @@ def render_png(
 
     path = Path(path)
     crs = _local_crs(result)
-    with rc_context({"font.family": ["DejaVu Sans", *_installed(CJK_FONTS)]}):
+    # Without a CJK font, Chinese names draw as boxes; matplotlib's per-glyph warnings would
+    # only clutter a planner's terminal (the README says which fonts to install).
+    with rc_context({"font.family": ["DejaVu Sans", *_installed(CJK_FONTS)]}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
         fig = Figure(figsize=size_in, dpi=dpi)
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.02, 0.02, 0.96, 0.86))
