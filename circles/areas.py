@@ -15,7 +15,14 @@ How the union is made fast (``bench/areas.py`` measures each step):
 - bands share work: a longer band's pieces contain a shorter band's, so only the
   pieces that are new in the longer band are buffered and dissolved, then joined to
   the shorter band's polygon. Each band's polygon is built on the previous one, so
-  the bands nest by construction.
+  the bands nest by construction;
+- the plane is cut into slices (two by default) dissolved on parallel threads
+  (GEOS releases the GIL) and joined at the end.
+
+The polygons are inscribed in the exact buffer: with ``quad_segs=4`` no point of
+the exact buffer is missed by more than ``buffer_m * (1 - cos(pi / 16))``, about
+1 m for a 50 m buffer, and nothing farther than ``buffer_m`` from a reached piece
+is ever included.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from circles.errors import InputError
 from circles.network import Snapped, WalkNetwork
 
 #: Segments per quarter circle of the buffer's round ends and joins. Four keeps the
-#: polygon within ``buffer_m * (1 - cos(pi / 16))`` (about 2 %) of the exact buffer.
+#: polygon within ``buffer_m * (1 - cos(pi / 16))`` (2 % of the width) of the exact buffer.
 DEFAULT_QUAD_SEGS = 4
 #: Spatial slices dissolved separately (in parallel threads) and joined at the end.
 DEFAULT_PARTS = 2
@@ -415,10 +422,10 @@ def _join(a: shapely.Geometry, b: shapely.Geometry) -> shapely.Geometry:
 
 
 def _edge_parts(network: WalkNetwork, edge: NDArray[np.int64], parts: int) -> NDArray[np.int64]:
-    """Split the given edges into ``parts`` spatial slices of equal count, per edge.
+    """Slice the plane across the longer side of ``edge``'s extent into ``parts`` slices.
 
-    Slices run across the longer side of the edges' extent, cut at quantiles of
-    the edge midpoints. Returns the slice of every network edge.
+    The cuts lie at quantiles of the edge midpoints, so each slice holds about as
+    many of the given edges. Returns the slice of every network edge.
     """
     mid = (network.node_xy[network.edge_u] + network.node_xy[network.edge_v]) / 2.0
     slice_of = np.zeros(network.n_edges, np.int64)
@@ -468,8 +475,10 @@ def service_areas(
     quad_segs : int
         Segments per quarter circle of the buffer's round ends and joins.
     parts : int
-        Spatial slices dissolved separately and joined at the end. The polygons
-        depend on it only in the last floating-point digits.
+        Spatial slices (cut across the longer side of the reached streets at
+        quantiles) dissolved separately and joined at the end. Paths are cut where
+        slices meet, so the polygons depend on it only within the buffer's arc
+        approximation.
     workers : int, optional
         Threads dissolving slices at once; default one per CPU, at most ``parts``.
         The result does not depend on it.

@@ -305,3 +305,28 @@ def test_paths_run_through_crossings_and_keep_every_point():
     lines = piece_lines(net, edge, start, end)
     for g in range(3):
         assert shapely.equals(shapely.union_all(paths[path_group == g]), shapely.union_all(lines[group == g]))
+
+
+def test_threads_never_change_the_polygons_and_slices_only_within_the_arc_tolerance():
+    # A 12 x 12 grid of 100 m blocks with three clinics.
+    side = 12
+    row, col = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    xy = np.column_stack([col.ravel(), row.ravel()]) * 100.0
+    node = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
+    v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
+    net = WalkNetwork.from_arrays(xy, u, v, UTM)
+    fac = net.snap(np.array([[130.0, 220.0], [820.0, 400.0], [510.0, 1010.0]]), max_access_leg_m=250)
+    nodes = search(net, fac)
+    limits = [150, 300, 450]
+    one = service_areas(net, nodes, fac, limits, 30, workers=1)
+    two = service_areas(net, nodes, fac, limits, 30, workers=2)
+    assert all(shapely.equals_exact(a, b, tolerance=0) for a, b in zip(one, two, strict=True))
+    whole = service_areas(net, nodes, fac, limits, 30, parts=1)
+    four = service_areas(net, nodes, fac, limits, 30, parts=4)
+    for a, b in zip(whole, four, strict=True):
+        # Where slices meet, two round ends replace a straight run: at most the
+        # sliver between an inscribed 16-gon and its circle, per cut street.
+        assert shapely.symmetric_difference(a, b).area < 0.01 * a.area
+    for inner, outer in itertools.pairwise(four):
+        assert shapely.difference(inner, outer).area < 1e-6
