@@ -330,3 +330,28 @@ def test_threads_never_change_the_polygons_and_slices_only_within_the_arc_tolera
         assert shapely.symmetric_difference(a, b).area < 0.01 * a.area
     for inner, outer in itertools.pairwise(four):
         assert shapely.difference(inner, outer).area < 1e-6
+
+
+@pytest.mark.slow
+def test_bench_areas_quick_on_helsinki(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "areas.py"
+    out = tmp_path / "areas.json"
+    proc = subprocess.run(
+        [sys.executable, str(bench), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "helsinki" in proc.stdout and "osmnx-buffer" in proc.stdout
+    (row,) = json.loads(out.read_text())["rows"]
+    assert (row["graph"], row["clinics"], row["edges"]) == ("helsinki", 10, 6910)
+    areas = row["areas"]
+    # The previous per-piece union draws the same area as circles, up to the arcs' approximation.
+    assert areas["naive"]["symdiff_vs_circles_pct"] < 0.5
+    assert areas["catchments"]["symdiff_vs_circles_pct"] < 0.5
