@@ -238,7 +238,7 @@ def load_graph(key: str) -> tuple[WalkNetwork, str] | None:
 def fmt_seconds(t: Timing | None) -> str:
     if t is None:
         return "-"
-    return f"~{t.seconds:.1f}" if t.done_share < 1 else f"{t.seconds:.3f}"
+    return f"~{t.seconds:.0f}" if t.done_share < 1 else f"{t.seconds:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,19 +304,24 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.flush()
 
     bands = ", ".join(f"{b:g}" for b in BANDS_M)
-    print(f"\nService areas, {len(BANDS_M)} bands ({bands} m), buffer {BUFFER_M:g} m; seconds, best of")
-    print(f"{args.repeat} (~ = extrapolated after {args.budget_s:g} s); load average {load_before[0]:.1f}")
-    header = f"{'graph':14s}{'edges':>8s}{'clinics':>8s}" + "".join(f"{m:>14s}" for m in methods)
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        t = r["seconds"]
-        cells = "".join(
-            f"{('~' if r['done_share'][m] < 1 else '') + format(t[m], '.3f' if t[m] < 100 else '.0f'):>14s}"
-            for m in methods
-        )
-        print(f"{r['graph']:14s}{r['edges']:8d}{r['clinics']:8d}{cells}")
-    print("\n15-minute area, km2 (and symmetric difference from circles, % of its area)")
+    bands = ", ".join(f"{b:g}" for b in BANDS_M)
+    print(f"\nService areas, {len(BANDS_M)} bands ({bands} m), buffer {BUFFER_M:g} m.")
+    print(f"Best of {args.repeat} runs; ~ = extrapolated after {args.budget_s:g} s. Load average", end=" ")
+    print(f"{load_before[0]:.1f} before, {load_after[0]:.1f} after, on {os.cpu_count()} CPUs.\n")
+    tables = (("Wall-clock seconds", "seconds"), ("CPU seconds (all threads)", "cpu_seconds"))
+    for title, field_name in tables:
+        header = f"{'graph':14s}{'edges':>8s}{'clinics':>8s}" + "".join(f"{m:>13s}" for m in methods)
+        print(f"{title}:")
+        print(header)
+        print("-" * len(header))
+        for r in rows:
+            cells = ""
+            for m in methods:
+                value, extrapolated = r[field_name][m], r["done_share"][m] < 1
+                cells += f"{f'~{value:.0f}' if extrapolated else f'{value:.3f}':>13s}"
+            print(f"{r['graph']:14s}{r['edges']:8d}{r['clinics']:8d}{cells}")
+        print()
+    print("15-minute area, km2 (and symmetric difference from circles, % of its area):")
     print(f"{'graph':14s}{'clinics':>8s}" + "".join(f"{m:>20s}" for m in methods))
     for r in rows:
         cells = ""
