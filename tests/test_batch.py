@@ -138,3 +138,35 @@ def test_nanjing_run_and_batch(tmp_path, shared_data):
     assert table.loc[0, "covered_population"] == pytest.approx(north["covered_population"])
     index = (tmp_path / "city" / "index.html").read_text(encoding="utf-8")
     assert 'href="玄武西/map.html"' in index and 'href="玄武东/map.html"' in index
+
+
+@pytest.mark.shared_data
+def test_nanshan_by_subdistrict(tmp_path, shared_data):
+    """Nanshan's high-tech park with the planner's 街道 file: the table splits the area by sub-district."""
+    pbf = shared_data / "shenzhen_nanshan_hightech_osm" / "shenzhen_nanshan_hightech_overpass_2021.osm.pbf"
+    subs = shared_data / "shenzhen_subdistrict_boundaries" / "shenzhen_subdistricts_named_wgs84.geojson"
+    proc = circles(
+        "run",
+        "--pbf",
+        str(pbf),
+        "--facilities",
+        "osm:amenity=school",
+        "--subareas",
+        str(subs),
+        "--subarea-where",
+        "district=南山",
+        "--population-total",
+        "100000",
+        "--out",
+        str(tmp_path / "ns"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "ns" / "summary.json").read_text(encoding="utf-8"))
+    rows = summary["subareas"]
+    names = [r["name"] for r in rows]
+    assert "粤海街道" in names  # the high-tech park lies in Yuehai
+    assert sum(r["homes"] for r in rows) == summary["homes"]
+    assert sum(r["population"] for r in rows) == pytest.approx(100_000, abs=1)
+    table = pd.read_csv(tmp_path / "ns" / "summary.csv")
+    assert table["level"].tolist() == ["area"] + ["subarea"] * len(rows)
+    assert table["name"].tolist()[1:] == names

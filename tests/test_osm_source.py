@@ -131,3 +131,39 @@ def test_clinic_above_a_tunnel_attaches_to_the_street(helsinki_pbf):
     assert a.access_leg_m[0] < b.access_leg_m[0] < 60
     assert everywhere.edge_street_level is None and street.edge_street_level[b.edge[0]]
     assert not street.edge_street_level[a.edge[0]]
+
+
+TINY_OSM = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="60.1700" lon="24.9400"/>
+  <node id="2" lat="60.1700" lon="24.9410"/>
+  <node id="3" lat="60.1705" lon="24.9410"/>
+  <node id="4" lat="60.1705" lon="24.9400"/>
+  <node id="5" lat="60.1700" lon="24.9405"><tag k="entrance" v="main"/></node>
+  <node id="11" lat="60.1710" lon="24.9400"/>
+  <node id="12" lat="60.1710" lon="24.9410"/>
+  <node id="13" lat="60.1715" lon="24.9410"/>
+  <node id="14" lat="60.1715" lon="24.9400"/>
+  <node id="20" lat="60.1712" lon="24.9405"><tag k="amenity" v="doctors"/><tag k="name" v="Inside"/></node>
+  <node id="21" lat="60.1698" lon="24.9390"/>
+  <node id="22" lat="60.1698" lon="24.9420"/>
+  <way id="100"><nd ref="1"/><nd ref="5"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>
+    <tag k="building" v="yes"/><tag k="amenity" v="clinic"/><tag k="name" v="Door"/></way>
+  <way id="101"><nd ref="11"/><nd ref="12"/><nd ref="13"/><nd ref="14"/><nd ref="11"/>
+    <tag k="building" v="yes"/><tag k="amenity" v="clinic"/><tag k="name" v="Inside"/></way>
+  <way id="200"><nd ref="21"/><nd ref="22"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
+def test_facility_buildings_sit_at_their_entrance(tmp_path):
+    path = tmp_path / "tiny.osm"
+    path.write_text(TINY_OSM, encoding="utf-8")
+    fac = read_osm(path, PRIMARY).facilities.set_index("osm_id")
+    # The clinic building with an entrance node is placed at that door; the building with a
+    # doctors node inside counts once, as the node.
+    assert sorted(fac.index) == ["node/20", "way/100"]
+    door = fac.loc["way/100"]
+    assert door["located_at"] == "entrance"
+    assert (door.geometry.x, door.geometry.y) == (24.9405, 60.17)
+    assert fac.loc["node/20", "located_at"] == "node"

@@ -174,7 +174,7 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
         raise EmptyResultError(f"{sources['network']}: no walkable ways; is this the right extract?")
 
     if kind == "osm":
-        facilities = layers.facilities[["osm_id", "name", "amenity", "healthcare", "geometry"]]
+        facilities = layers.facilities[["osm_id", "name", "amenity", "healthcare", "located_at", "geometry"]]
         sources["facilities"] = f"OSM {preset.name} ({', '.join(f'{k}={v}' for k, v in preset.tags)})"
         if len(facilities) == 0:
             raise EmptyResultError(

@@ -109,7 +109,7 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
     path = Path(path)
     _check_file(path)
     wkb = osmium.geom.WKBFactory()
-    keys = ("highway", "building", "landuse", "amenity", "healthcare")
+    keys = ("highway", "building", "landuse", "amenity", "healthcare", "entrance")
     processor = (
         osmium.FileProcessor(str(path))
         .with_areas(osmium.filter.KeyFilter("building", "landuse", "amenity", "healthcare"))
@@ -124,10 +124,14 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
     bld_geoms: list = []
     lu_rows: list[dict] = []
     lu_geoms: list = []
+    entrances: list[tuple[float, float, bool, int]] = []
     try:
         for obj in processor:
             tags = dict(obj.tags)
             if obj.is_node():
+                if tags.get("entrance", "no") != "no" and obj.location.valid():
+                    loc = obj.location
+                    entrances.append((loc.lon, loc.lat, tags["entrance"] == "main", obj.id))
                 if facility_tags.matches(tags) and obj.location.valid():
                     fac_rows.append(_row(f"node/{obj.id}", tags))
                     fac_geoms.append(shapely.Point(obj.location.lon, obj.location.lat))
@@ -158,6 +162,7 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
         raise InputFileError(
             f"{path}: cannot be read as OSM data ({exc}); check that it is a complete .osm.pbf or .osm file"
         ) from None
+    fac_geoms = place_at_entrances(fac_rows, fac_geoms, entrances)
     facilities = dedupe_facilities(fac_rows, fac_geoms)
     walkways = _frame(way_rows, way_geoms)
     walkways["street_level"] = np.array(way_level, dtype=bool)
@@ -167,6 +172,49 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
         buildings=_frame(bld_rows, bld_geoms),
         residential_areas=_frame(lu_rows, lu_geoms),
     )
+
+
+def place_at_entrances(
+    rows: list[dict], geoms: list, entrances: list[tuple[float, float, bool, int]]
+) -> list:
+    """Put each facility mapped as a building at its entrance, where one is mapped.
+
+    A clinic's door is where walks end, so a facility polygon with an ``entrance=*``
+    node on its outline is placed there (``entrance=main`` first, then the lowest node
+    id); otherwise it keeps its point on the surface. ``rows`` gain a ``located_at``
+    entry: ``"node"``, ``"entrance"`` or ``"point on surface"``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Facility rows; polygons carry their outline under ``"_polygon"``.
+    geoms : list of shapely Point
+        Facility points aligned with ``rows``.
+    entrances : list of (lon, lat, is_main, node_id)
+        Entrance nodes of the file.
+
+    Returns
+    -------
+    list of shapely Point
+    """
+    out = list(geoms)
+    ranked = sorted(entrances, key=lambda e: (not e[2], e[3]))
+    points = shapely.points([(e[0], e[1]) for e in ranked]) if ranked else np.empty(0, dtype=object)
+    tree = shapely.STRtree(points) if len(points) else None
+    for i, row in enumerate(rows):
+        polygon = row.get("_polygon")
+        if polygon is None:
+            row["located_at"] = "node"
+            continue
+        row["located_at"] = "point on surface"
+        if tree is None:
+            continue
+        # Entrance nodes are vertices of the outline: within ~1 cm of the boundary.
+        hits = tree.query(polygon.boundary, predicate="dwithin", distance=1e-7)
+        if hits.size:
+            out[i] = points[int(hits.min())]
+            row["located_at"] = "entrance"
+    return out
 
 
 def _row(osm_id: str, tags: dict[str, str]) -> dict:
@@ -193,6 +241,10 @@ def dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
     """
     polygons = [r.pop("_polygon", None) for r in rows]
     frame = _frame(rows, geoms)
+    frame["located_at"] = [
+        r.get("located_at") or ("point on surface" if p is not None else "node")
+        for r, p in zip(rows, polygons, strict=True)
+    ]
     is_node = frame["osm_id"].str.startswith("node/").to_numpy()
     node_points = shapely.points(shapely.get_coordinates(frame.geometry[is_node]))
     drop = np.zeros(len(frame), dtype=bool)
