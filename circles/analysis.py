@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from circles import __version__
-from circles.areas import service_area
+from circles.areas import service_areas, service_areas_by_facility
 from circles.config import TravelSettings
 from circles.coverage import assign_bands, catchments, summarize
 from circles.engine import NodeDistances, nearest_facility
@@ -70,6 +70,9 @@ class StudyResult:
         Network, snapped points and node distances, for site recommendations.
     proposed_sites : GeoDataFrame, optional
         Recommended new facility sites (see :func:`circles.siting.recommend_sites`).
+    catchment_areas : GeoDataFrame, optional
+        Per facility, the streets it reaches first within the threshold, buffered:
+        ``facility_id``, ``name``, ``catchment_homes``, ``catchment_population``.
 
     """
 
@@ -82,6 +85,7 @@ class StudyResult:
     timings_s: dict = field(default_factory=dict)
     context: AnalysisContext | None = field(default=None, repr=False)
     proposed_sites: gpd.GeoDataFrame | None = None
+    catchment_areas: gpd.GeoDataFrame | None = None
 
     def headline(self) -> str:
         """One sentence, e.g. '78% of residents (412 homes) within 15 min of 6 facilities'."""
@@ -192,13 +196,18 @@ def analyse(
 
     step("drawing service areas")
     t0 = time.perf_counter()
-    polygons = [
-        service_area(network, nodes, fac_snap, b * settings.speed_m_per_min, settings.area_buffer_m)
-        for b in settings.bands_min
-    ]
+    limits_m = [b * settings.speed_m_per_min for b in settings.bands_min]
+    polygons = service_areas(network, nodes, fac_snap, limits_m, settings.area_buffer_m)
     areas = gpd.GeoDataFrame(
         {"band_min": list(settings.bands_min)},
         geometry=gpd.GeoSeries(polygons, crs=network.crs),
+    ).to_crs("EPSG:4326")
+    own = service_areas_by_facility(network, nodes, fac_snap, limits_m[-1], settings.area_buffer_m)
+    catchment_areas = gpd.GeoDataFrame(
+        out_fac[["facility_id", "catchment_homes", "catchment_population"]].assign(
+            name=out_fac.get("name"), band_min=settings.threshold_min
+        ),
+        geometry=gpd.GeoSeries(own, crs=network.crs),
     ).to_crs("EPSG:4326")
     timings["service_areas"] = time.perf_counter() - t0
 
@@ -227,7 +236,9 @@ def analyse(
         "tool": {"name": "circles", "version": __version__},
     }
     context = AnalysisContext(network, fac_snap, home_snap, nodes)
-    return StudyResult(name, out_homes, out_fac, areas, summary, boundary, timings, context)
+    return StudyResult(
+        name, out_homes, out_fac, areas, summary, boundary, timings, context, catchment_areas=catchment_areas
+    )
 
 
 def capacity_figures(facilities: gpd.GeoDataFrame, population_total: float) -> dict:

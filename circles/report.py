@@ -119,6 +119,8 @@ def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool
         result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
         result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
         result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
+        if result.catchment_areas is not None:
+            result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
         if result.proposed_sites is not None:
             result.proposed_sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
         os.chmod(tmp, 0o777 & ~_umask())

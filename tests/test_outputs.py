@@ -38,3 +38,20 @@ def test_unwritable_output(helsinki_result, tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="choose a writable --out"):
         write_outputs(helsinki_result, blocker / "sub" / "out")
+
+
+def test_catchment_polygons_cover_the_longest_band(helsinki_result, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+
+    out = write_outputs(helsinki_result, tmp_path / "h")
+    assert [layer for layer, _ in pyogrio.list_layers(out / "service_areas.gpkg")] == [
+        "service_areas",
+        "catchments",
+    ]
+    catch = gpd.read_file(out / "service_areas.gpkg", layer="catchments").to_crs(32635)
+    bands = gpd.read_file(out / "service_areas.gpkg", layer="service_areas").to_crs(32635)
+    assert len(catch) == 7
+    assert catch["catchment_population"].sum() == pytest.approx(helsinki_result.summary["population"], abs=1)
+    union = catch.union_all()
+    assert abs(union.area - bands.geometry.iloc[-1].area) < 1e-6 * union.area
