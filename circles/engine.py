@@ -61,8 +61,19 @@ class PointDistances:
     facility: NDArray[np.int64]
 
 
+#: A bounded search runs on the subgraph near the facilities when that holds at most this
+#: share of all nodes; beyond it one search over the whole network is cheaper.
+_LOCAL_SEARCH_MAX_SHARE = 0.2
+
+
 def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf) -> NodeDistances:
     """Run one multi-source Dijkstra from all attached facilities.
+
+    With a finite ``limit_m`` and facilities whose reach covers a small part of the
+    network (a few clinics in a county), the search runs on the subgraph of nodes
+    within ``limit_m`` in a straight line of a facility: a walk is never shorter than
+    the straight line, so every node within the limit and every node on its shortest
+    path is in that subgraph, and the result is the same as on the whole network.
 
     Parameters
     ----------
@@ -85,23 +96,50 @@ def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf
     edge = facilities.edge[fac_idx]
     along = facilities.along_m[fac_idx]
     leg = facilities.access_leg_m[fac_idx]
-    graph = network.adjacency_with_sources(edge, along + leg, network.edge_length_m[edge] - along + leg)
-    sources = n + np.arange(fac_idx.size)
+    to_u_m, to_v_m = along + leg, network.edge_length_m[edge] - along + leg
+    nodes = _nodes_in_reach(network, edge, along, leg, limit_m)
+    graph = network.adjacency_with_sources(edge, to_u_m, to_v_m, nodes=nodes)
+    s = n if nodes is None else nodes.shape[0]
     dist, _pred, won = dijkstra(
         graph,
         directed=True,
-        indices=sources,
+        indices=s + np.arange(fac_idx.size),
         min_only=True,
         return_predecessors=True,
         limit=limit_m,
     )
-    # ``won`` holds the winning virtual node (n + i) of every reached node and a negative
+    # ``won`` holds the winning virtual node (s + i) of every reached node and a negative
     # sentinel exactly where ``dist`` is inf. Shift it so that unreached nodes map to slot 0
-    # of a lookup table holding -1, and facility i to slot i + 1: three passes over n.
-    slot = won[:n] - (n - 1)
+    # of a lookup table holding -1, and facility i to slot i + 1: three passes over s.
+    slot = won[:s] - (s - 1)
     np.maximum(slot, 0, out=slot)
     facility = np.concatenate([[-1], fac_idx])[slot]
-    return NodeDistances(dist[:n], facility, float(limit_m))
+    if nodes is None:
+        return NodeDistances(dist[:n], facility, float(limit_m))
+    all_dist = np.full(n, np.inf)
+    all_dist[nodes] = dist[:s]
+    all_facility = np.full(n, -1, dtype=np.int64)
+    all_facility[nodes] = facility
+    return NodeDistances(all_dist, all_facility, float(limit_m))
+
+
+def _nodes_in_reach(
+    network: WalkNetwork,
+    edge: NDArray[np.int64],
+    along_m: NDArray[np.float64],
+    leg_m: NDArray[np.float64],
+    limit_m: float,
+) -> NDArray[np.int64] | None:
+    """Nodes a bounded search can reach, or None when searching the whole network is cheaper."""
+    if not np.isfinite(limit_m):
+        return None
+    # Straight-line reach from each attachment point, with a hair of slack for rounding.
+    radius_m = np.maximum(limit_m - leg_m, 0.0) * (1 + 1e-9) + 1e-6
+    length = network.edge_length_m[edge]
+    t = np.divide(along_m, length, out=np.zeros_like(along_m), where=length > 0)
+    a, b = network.node_xy[network.edge_u[edge]], network.node_xy[network.edge_v[edge]]
+    max_nodes = int(_LOCAL_SEARCH_MAX_SHARE * network.n_nodes)
+    return network.nodes_near(a + (b - a) * t[:, None], radius_m, max_nodes=max_nodes)
 
 
 def _same_edge_pairs(

@@ -7,6 +7,7 @@ service-area pieces are exact with simple vector arithmetic.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -53,6 +54,48 @@ def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
 def _index_dtype(max_value: int) -> type[np.signedinteger]:
     """int32 while every index and offset fits, as ``scipy.sparse.csgraph`` expects."""
     return np.int32 if max_value < np.iinfo(np.int32).max else np.int64
+
+
+def _ranks_within(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``0, 1, .., c - 1`` for each ``c`` in ``counts``, concatenated."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+@dataclass(frozen=True)
+class _NodeGrid:
+    """Nodes bucketed into square cells (about four nodes per cell) for area look-ups."""
+
+    x0: float
+    y0: float
+    cell_m: float
+    n_cols: int
+    n_rows: int
+    order: NDArray[np.int64]  # node indices sorted by cell (row-major)
+    cell_start: NDArray[np.int64]  # order[cell_start[c]:cell_start[c + 1]] are the nodes of cell c
+
+    @classmethod
+    def build(cls, node_xy: NDArray[np.float64]) -> _NodeGrid:
+        n = max(node_xy.shape[0], 1)
+        lo, hi = node_xy.min(axis=0), node_xy.max(axis=0)
+        span = hi - lo
+        cell = max(math.sqrt(max(float(span[0] * span[1]), 1.0) * 4 / n), 4 * float(span.max()) / n, 1.0)
+        n_cols, n_rows = (int(x) + 1 for x in span // cell)
+        col = np.minimum(((node_xy[:, 0] - lo[0]) // cell).astype(np.int64), n_cols - 1)
+        row = np.minimum(((node_xy[:, 1] - lo[1]) // cell).astype(np.int64), n_rows - 1)
+        cell_id = row * n_cols + col
+        cell_start = np.zeros(n_cols * n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cell_id, minlength=n_cols * n_rows), out=cell_start[1:])
+        order = np.argsort(cell_id, kind="stable")
+        return cls(float(lo[0]), float(lo[1]), cell, n_cols, n_rows, order, cell_start)
+
+
+def _csr(data: NDArray[np.float64], indices: NDArray, indptr: NDArray) -> csr_matrix:
+    """A square CSR matrix over arrays that already have sorted columns within each row."""
+    size = indptr.shape[0] - 1
+    graph = csr_matrix((data, indices, indptr), shape=(size, size), copy=False)
+    graph.has_sorted_indices = True
+    return graph
 
 
 @dataclass(frozen=True)
@@ -255,6 +298,8 @@ class WalkNetwork:
         source_edge: NDArray[np.int64],
         source_to_u_m: NDArray[np.float64],
         source_to_v_m: NDArray[np.float64],
+        *,
+        nodes: NDArray[np.int64] | None = None,
     ) -> csr_matrix:
         """CSR matrix of the network plus one virtual source node per attached point.
 
@@ -269,13 +314,20 @@ class WalkNetwork:
             Edge each virtual source attaches to.
         source_to_u_m, source_to_v_m : ndarray of float64
             Arc lengths from each virtual source to the edge's two ends, metres.
+        nodes : ndarray of int64, optional
+            Sorted, distinct node indices: if given, only the subgraph they induce is
+            built, node ``nodes[j]`` becoming row ``j`` and virtual node ``i`` row
+            ``len(nodes) + i``; arcs to nodes outside ``nodes`` are left out.
 
         Returns
         -------
         scipy.sparse.csr_matrix
-            Shape ``(n_nodes + k, n_nodes + k)``; explicit zeros are real arcs.
+            Shape ``(n + k, n + k)`` with ``n`` the number of (selected) nodes; explicit
+            zeros are real arcs.
 
         """
+        if nodes is not None:
+            return self._subgraph_with_sources(nodes, source_edge, source_to_u_m, source_to_v_m)
         indptr, indices, data = self._base_csr
         n, k = self.n_nodes, int(np.shape(source_edge)[0])
         index_dtype = _index_dtype(n + k + indices.shape[0] + 2 * k)
@@ -291,13 +343,88 @@ class WalkNetwork:
         all_indptr = np.empty(n + k + 1, dtype=index_dtype)
         all_indptr[: n + 1] = indptr
         all_indptr[n + 1 :] = indptr[-1] + 2 * np.arange(1, k + 1, dtype=index_dtype)
-        graph = csr_matrix(
-            (np.concatenate([data, new_data]), np.concatenate([indices, new_cols]), all_indptr),
-            shape=(n + k, n + k),
-            copy=False,
-        )
-        graph.has_sorted_indices = True
-        return graph
+        return _csr(np.concatenate([data, new_data]), np.concatenate([indices, new_cols]), all_indptr)
+
+    def _subgraph_with_sources(
+        self,
+        nodes: NDArray[np.int64],
+        source_edge: NDArray[np.int64],
+        source_to_u_m: NDArray[np.float64],
+        source_to_v_m: NDArray[np.float64],
+    ) -> csr_matrix:
+        """The rows of ``nodes`` (renumbered 0..s-1, columns outside dropped) plus virtual rows."""
+        indptr, indices, data = self._base_csr
+        s, k = int(nodes.shape[0]), int(np.shape(source_edge)[0])
+        start = indptr[nodes].astype(np.int64)
+        count = indptr[nodes + 1] - start
+        arc = np.repeat(start, count) + _ranks_within(count)
+        # Virtual rows: the arcs to both ends of each source's edge, in u < v order.
+        ends = np.column_stack([self.edge_u[source_edge], self.edge_v[source_edge]]).ravel()
+        cols = np.concatenate([indices[arc], ends])
+        lengths = np.concatenate([data[arc], np.column_stack([source_to_u_m, source_to_v_m]).ravel()])
+        rows = np.concatenate([np.repeat(np.arange(s), count), np.repeat(np.arange(s, s + k), 2)])
+        index_dtype = _index_dtype(s + k + cols.shape[0])
+        local = np.full(self.n_nodes, -1, dtype=index_dtype)
+        local[nodes] = np.arange(s, dtype=index_dtype)
+        local_cols = local[cols]
+        keep = local_cols >= 0
+        new_indptr = np.zeros(s + k + 1, dtype=index_dtype)
+        np.cumsum(np.bincount(rows[keep], minlength=s + k), out=new_indptr[1:])
+        return _csr(lengths[keep], local_cols[keep], new_indptr)
+
+    def nodes_near(
+        self, xy: ArrayLike, radius_m: ArrayLike, *, max_nodes: int | None = None
+    ) -> NDArray[np.int64] | None:
+        """Nodes that may lie within a straight-line distance of any of the given points.
+
+        Every node within ``radius_m`` of a point is returned, together with some a
+        little farther away (those sharing a cell of the network's node grid with the
+        disc's edge); callers that need exactly the disc filter by distance.
+
+        Parameters
+        ----------
+        xy : array_like, shape (p, 2)
+            Points in ``crs``.
+        radius_m : float or array_like of shape (p,)
+            Radius in metres, one for all points or one per point.
+        max_nodes : int, optional
+            Give up (return None) when the cells to visit hold more than this many
+            nodes, counting overlaps: for callers with a cheaper plan for large areas.
+
+        Returns
+        -------
+        ndarray of int64 or None
+            Sorted, distinct node indices.
+
+        """
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        radius = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), xy.shape[:1])
+        grid = self._node_grid
+        cell = grid.cell_m
+        row_lo = np.clip(np.floor((xy[:, 1] - radius - grid.y0) / cell), 0, grid.n_rows - 1).astype(np.int64)
+        row_hi = np.clip(np.floor((xy[:, 1] + radius - grid.y0) / cell), 0, grid.n_rows - 1).astype(np.int64)
+        rows_per_point = row_hi - row_lo + 1
+        point = np.repeat(np.arange(xy.shape[0]), rows_per_point)
+        row = row_lo[point] + _ranks_within(rows_per_point)
+        # Each row of cells meets the disc in one run of cells: the chord at the row's nearest y.
+        x, y, r = xy[point, 0], xy[point, 1], radius[point]
+        band_lo = grid.y0 + row * cell
+        dy = np.maximum(np.maximum(band_lo - y, y - (band_lo + cell)), 0.0)
+        half = np.sqrt(np.maximum(r * r - dy * dy, 0.0))
+        col_lo = np.clip(np.floor((x - half - grid.x0) / cell), 0, grid.n_cols - 1).astype(np.int64)
+        col_hi = np.clip(np.floor((x + half - grid.x0) / cell), 0, grid.n_cols - 1).astype(np.int64)
+        start = grid.cell_start[row * grid.n_cols + col_lo]
+        end = np.where(dy <= r, grid.cell_start[row * grid.n_cols + col_hi + 1], start)
+        count = end - start
+        if max_nodes is not None and int(count.sum()) > max_nodes:
+            return None
+        picked = np.zeros(self.n_nodes, dtype=bool)
+        picked[grid.order[np.repeat(start, count) + _ranks_within(count)]] = True
+        return np.flatnonzero(picked)
+
+    @cached_property
+    def _node_grid(self) -> _NodeGrid:
+        return _NodeGrid.build(self.node_xy)
 
     @cached_property
     def component(self) -> NDArray[np.int64]:
