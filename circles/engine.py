@@ -64,6 +64,8 @@ class PointDistances:
 #: A bounded search runs on the subgraph near the facilities when that holds at most this
 #: share of all nodes; beyond it one search over the whole network is cheaper.
 _LOCAL_SEARCH_MAX_SHARE = 0.2
+#: Below this many nodes a search over the whole network takes well under a millisecond.
+_LOCAL_SEARCH_MIN_NODES = 50_000
 
 
 def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf) -> NodeDistances:
@@ -131,14 +133,18 @@ def _nodes_in_reach(
     limit_m: float,
 ) -> NDArray[np.int64] | None:
     """Nodes a bounded search can reach, or None when searching the whole network is cheaper."""
-    if not np.isfinite(limit_m):
+    n = network.n_nodes
+    if not np.isfinite(limit_m) or n < _LOCAL_SEARCH_MIN_NODES:
         return None
     # Straight-line reach from each attachment point, with a hair of slack for rounding.
     radius_m = np.maximum(limit_m - leg_m, 0.0) * (1 + 1e-9) + 1e-6
+    # First a guess from the mean node density, then the exact count of nodes to visit.
+    if n / network.extent_m2 * float(np.sum(np.pi * radius_m**2)) > _LOCAL_SEARCH_MAX_SHARE * n:
+        return None
     length = network.edge_length_m[edge]
     t = np.divide(along_m, length, out=np.zeros_like(along_m), where=length > 0)
     a, b = network.node_xy[network.edge_u[edge]], network.node_xy[network.edge_v[edge]]
-    max_nodes = int(_LOCAL_SEARCH_MAX_SHARE * network.n_nodes)
+    max_nodes = int(_LOCAL_SEARCH_MAX_SHARE * n)
     return network.nodes_near(a + (b - a) * t[:, None], radius_m, max_nodes=max_nodes)
 
 

@@ -427,6 +427,12 @@ class WalkNetwork:
         return _NodeGrid.build(self.node_xy)
 
     @cached_property
+    def extent_m2(self) -> float:
+        """Area of the nodes' bounding box in square metres (at least 1)."""
+        span = self.node_xy.max(axis=0) - self.node_xy.min(axis=0)
+        return max(float(span[0] * span[1]), 1.0)
+
+    @cached_property
     def component(self) -> NDArray[np.int64]:
         """Connected-component label of every node."""
         _, labels = connected_components(self.adjacency, directed=False)
