@@ -145,8 +145,8 @@ class PeakMemory:
     ``ru_maxrss`` delta, which only sees peaks above any earlier one.
     """
 
-    METHOD_RESET = "VmHWM - VmRSS after malloc_trim + clear_refs peak reset, fresh process per row"
-    METHOD_FALLBACK = "ru_maxrss delta in a fresh process per row (may under-report)"
+    METHOD_RESET = "VmHWM - VmRSS after malloc_trim + clear_refs peak reset; one process per tool and graph"
+    METHOD_FALLBACK = "ru_maxrss delta; one process per tool and graph (may under-report)"
 
     def __init__(self) -> None:
         self.reset_ok = can_reset_peak()
