@@ -132,3 +132,23 @@ def test_matches_networkx_on_random_graphs(case):
         )
         _, single = nearest_facility(net, only, homes)
         assert single.dist_m[i] == pytest.approx(pts.dist_m[i], abs=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(random_case(), st.sampled_from([0.0, 30.0, 150.0, 400.0, 2000.0]))
+def test_bounded_search_on_the_local_subgraph_equals_the_whole_network(case, limit_m):
+    import circles.engine as engine
+
+    xy, edges, fac_xy, _ = case
+    if all(a == b for a, b in edges) or len(fac_xy) == 0:
+        return
+    net = WalkNetwork.from_arrays(xy, [a for a, _ in edges], [b for _, b in edges], UTM)
+    fac = net.snap(fac_xy, max_access_leg_m=300)
+    whole = search(net, fac)
+    with pytest.MonkeyPatch.context() as mp:  # force the subgraph path on tiny graphs
+        mp.setattr(engine, "_LOCAL_SEARCH_MIN_NODES", 0)
+        mp.setattr(engine, "_LOCAL_SEARCH_MAX_SHARE", 1e9)
+        local = search(net, fac, limit_m=limit_m)
+    expected = np.where(whole.dist_m <= limit_m, whole.dist_m, np.inf)
+    np.testing.assert_allclose(local.dist_m, expected, rtol=0, atol=1e-9)
+    assert ((local.facility >= 0) == np.isfinite(local.dist_m)).all()
