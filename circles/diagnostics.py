@@ -48,11 +48,9 @@ class Fit:
         return (street_better and building_not_worse) or (building_better and street_not_worse)
 
 
-def _fit(network: WalkNetwork, buildings: shapely.STRtree | None, lon, lat) -> Fit:
+def _fit(network: WalkNetwork, streets: shapely.STRtree, buildings: shapely.STRtree | None, lon, lat) -> Fit:
     pts = shapely.points(network.to_local(lon, lat))
-    _, street = shapely.STRtree(network.edge_lines()).query_nearest(
-        pts, return_distance=True, all_matches=False
-    )
+    _, street = streets.query_nearest(pts, return_distance=True, all_matches=False)
     near = None
     if buildings is not None:
         _, dist = buildings.query_nearest(pts, return_distance=True, all_matches=False)
@@ -62,7 +60,8 @@ def _fit(network: WalkNetwork, buildings: shapely.STRtree | None, lon, lat) -> F
 
 def median_street_distance_m(network: WalkNetwork, lon: ArrayLike, lat: ArrayLike) -> float:
     """Median straight distance in metres from the points to the nearest walkable street."""
-    return _fit(network, None, np.asarray(lon, float), np.asarray(lat, float)).street_m
+    streets = shapely.STRtree(network.edge_lines())
+    return _fit(network, streets, None, np.asarray(lon, float), np.asarray(lat, float)).street_m
 
 
 def coordinate_system_warning(
@@ -106,7 +105,8 @@ def coordinate_system_warning(
     tree = None
     if buildings_local is not None and len(buildings_local) >= MIN_BUILDINGS:
         tree = shapely.STRtree(np.asarray(buildings_local, dtype=object))
-    as_read = _fit(network, tree, lon, lat)
+    streets = shapely.STRtree(network.edge_lines())  # built once for all alternatives
+    as_read = _fit(network, streets, tree, lon, lat)
     best_name, best = None, as_read
     for name, convert in _ALTERNATIVES.items():
         if name == declared:
@@ -114,7 +114,7 @@ def coordinate_system_warning(
         alt_lon, alt_lat = convert(lon, lat)
         if np.allclose(alt_lon, lon) and np.allclose(alt_lat, lat):
             continue  # outside China the systems coincide
-        fit = _fit(network, tree, alt_lon, alt_lat)
+        fit = _fit(network, streets, tree, alt_lon, alt_lat)
         if best.clearly_worse_than(fit):
             best_name, best = name, fit
     if best_name is None:

@@ -6,7 +6,7 @@ themselves live in the sibling modules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -185,21 +185,7 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
         from circles.sources.files import read_points
 
         o = spec.facility_options
-        facilities = read_points(
-            fac_source,
-            lon_column=o.lon_column,
-            lat_column=o.lat_column,
-            crs=o.crs,
-            name_column=o.name_column,
-            kind_column=o.kind_column,
-            capacity_column=o.capacity_column,
-            name_contains=o.name_contains,
-            name_excludes=o.name_excludes,
-            kind_contains=o.kind_contains,
-            kind_excludes=o.kind_excludes,
-            encoding=o.encoding,
-            layer=o.layer,
-        )
+        facilities = read_points(fac_source, **asdict(o))
         sources["facilities"] = f"{Path(fac_source).name} ({o.crs or 'as in the file'})"
         declared["facilities"] = o.crs or "wgs84"
 
