@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from circles.network import Snapped, WalkNetwork
@@ -61,21 +62,33 @@ class PointDistances:
     facility: NDArray[np.int64]
 
 
-#: A bounded search runs on the subgraph near the facilities when that holds at most this
-#: share of all nodes; beyond it one search over the whole network is cheaper.
-_LOCAL_SEARCH_MAX_SHARE = 0.2
 #: Below this many nodes a search over the whole network takes well under a millisecond.
 _LOCAL_SEARCH_MIN_NODES = 50_000
+#: A bounded search on a big network runs on local subgraphs of about this many nodes,
+#: one per group of nearby facilities: small enough for scipy's per-node arrays to stay in
+#: the processor's cache, which makes each visited node about three times cheaper than in
+#: one search over a million-node network.
+_LOCAL_SEARCH_TILE_NODES = 65_536
+#: Groups are given up (one search over the whole network instead) when their subgraphs
+#: together would hold more than this share of the network's nodes, ...
+_LOCAL_SEARCH_MAX_SHARE = 0.2
+#: ... or, on networks above ``_LOCAL_SEARCH_CACHE_NODES`` nodes (too big for one search
+#: to stay in cache), more than this many times its nodes.
+_LOCAL_SEARCH_MAX_OVERLAP = 1.5
+_LOCAL_SEARCH_CACHE_NODES = 4 * _LOCAL_SEARCH_TILE_NODES
 
 
 def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf) -> NodeDistances:
     """Run one multi-source Dijkstra from all attached facilities.
 
-    With a finite ``limit_m`` and facilities whose reach covers a small part of the
-    network (a few clinics in a county), the search runs on the subgraph of nodes
-    within ``limit_m`` in a straight line of a facility: a walk is never shorter than
-    the straight line, so every node within the limit and every node on its shortest
-    path is in that subgraph, and the result is the same as on the whole network.
+    With a finite ``limit_m`` on a big network, the search runs on the subgraph of
+    nodes within ``limit_m`` in a straight line of a facility: a walk is never shorter
+    than the straight line, so every node within the limit and every node on its
+    shortest path is in that subgraph, and the result is the same as on the whole
+    network. When the facilities reach far more nodes than fit in the processor's
+    cache (a city with hundreds of clinics), they are split into groups of nearby
+    facilities, each group searched on its own subgraph, and every node keeps the
+    nearest result: still exact, since each group's result is exact for its facilities.
 
     Parameters
     ----------
@@ -99,53 +112,120 @@ def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf
     along = facilities.along_m[fac_idx]
     leg = facilities.access_leg_m[fac_idx]
     to_u_m, to_v_m = along + leg, network.edge_length_m[edge] - along + leg
-    nodes = _nodes_in_reach(network, edge, along, leg, limit_m)
-    graph = network.adjacency_with_sources(edge, to_u_m, to_v_m, nodes=nodes)
-    s = n if nodes is None else nodes.shape[0]
+    if np.isfinite(limit_m) and n >= _LOCAL_SEARCH_MIN_NODES:
+        local = _local_search(network, fac_idx, edge, along, leg, to_u_m, to_v_m, limit_m)
+        if local is not None:
+            return local
+    graph = network.adjacency_with_sources(edge, to_u_m, to_v_m)
+    dist, won = _multi_source_dijkstra(graph, 0, n, fac_idx.shape[0], limit_m)
+    return NodeDistances(dist, _lookup(fac_idx, won), float(limit_m))
+
+
+def _local_search(
+    network: WalkNetwork,
+    fac_idx: NDArray[np.int64],
+    edge: NDArray[np.int64],
+    along_m: NDArray[np.float64],
+    leg_m: NDArray[np.float64],
+    to_u_m: NDArray[np.float64],
+    to_v_m: NDArray[np.float64],
+    limit_m: float,
+) -> NodeDistances | None:
+    """The bounded search on local subgraphs, or None when the whole network is cheaper."""
+    n = network.n_nodes
+    # Straight-line reach from each attachment point, with a hair of slack for rounding.
+    radius_m = np.maximum(limit_m - leg_m, 0.0) * (1 + 1e-9) + 1e-6
+    length = network.edge_length_m[edge]
+    t = along_m / np.maximum(length, np.finfo(np.float64).tiny)  # along_m is 0 on a 0 m edge
+    a, b = network.node_xy[network.edge_u[edge]], network.node_xy[network.edge_v[edge]]
+    xy = a + (b - a) * t[:, None]
+    big = n > _LOCAL_SEARCH_CACHE_NODES
+    max_visits = (_LOCAL_SEARCH_MAX_OVERLAP if big else _LOCAL_SEARCH_MAX_SHARE) * n
+    all_dist = np.full(n, np.inf)
+    all_facility = np.full(n, -1, dtype=np.int64)
+    # A few facilities: all on one subgraph, when a guess from the mean node density
+    # and then the exact count of nodes to visit say it is small.
+    if float(np.sum(radius_m**2)) * np.pi * n / network.extent_m2 <= _LOCAL_SEARCH_TILE_NODES:
+        cap = int(min(max_visits, 2 * _LOCAL_SEARCH_TILE_NODES))
+        local = network.subgraph_near(xy, radius_m, edge, to_u_m, to_v_m, max_nodes=cap)
+        if local is not None:
+            graph, nodes = local
+            dist, won = _multi_source_dijkstra(graph, 1, nodes.shape[0], fac_idx.shape[0], limit_m)
+            all_dist[nodes] = dist
+            all_facility[nodes] = _lookup(fac_idx, won)
+            return NodeDistances(all_dist, all_facility, float(limit_m))
+    groups = _nearby_groups(network, xy, radius_m, max_visits) if big else None
+    if groups is None:
+        return None
+    for members in groups:
+        graph, nodes = network.subgraph_near(  # type: ignore[misc]  (no max_nodes: never None)
+            xy[members], radius_m[members], edge[members], to_u_m[members], to_v_m[members]
+        )
+        dist, won = _multi_source_dijkstra(graph, 1, nodes.shape[0], members.shape[0], limit_m)
+        better = np.flatnonzero(dist < all_dist[nodes])
+        all_dist[nodes[better]] = dist[better]
+        all_facility[nodes[better]] = fac_idx[members[won[better]]]
+    return NodeDistances(all_dist, all_facility, float(limit_m))
+
+
+def _nearby_groups(
+    network: WalkNetwork, xy: NDArray[np.float64], radius_m: NDArray[np.float64], max_visits: float
+) -> list[NDArray[np.int64]] | None:
+    """Facilities split into groups whose subgraphs hold about ``_LOCAL_SEARCH_TILE_NODES`` nodes.
+
+    The facilities are split in two across the longer side of their bounding box, again
+    and again, so groups are small where the network is dense and big where it is
+    sparse. None when the groups together would visit more than ``max_visits`` nodes.
+    """
+    disc_nodes = network.count_near(xy, radius_m)
+    groups: list[NDArray[np.int64]] = []
+    visits = 0
+    pending = [np.arange(xy.shape[0])]
+    while pending:
+        members = pending.pop()
+        pts, reach = xy[members], float(radius_m[members].max())
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        size = min(int(disc_nodes[members].sum()), network.count_in_box(lo - reach, hi + reach))
+        if size <= _LOCAL_SEARCH_TILE_NODES or members.shape[0] == 1:
+            groups.append(members)
+            visits += size
+            if visits > max_visits:
+                return None
+            continue
+        axis = int(np.argmax(hi - lo))
+        order = members[np.argsort(pts[:, axis], kind="stable")]
+        half = order.shape[0] // 2
+        pending += [order[:half], order[half:]]
+    return groups
+
+
+def _multi_source_dijkstra(
+    graph: csr_matrix, first: int, n_nodes: int, n_sources: int, limit_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Distances of rows ``first .. first + n_nodes - 1`` from the virtual rows right after.
+
+    Returns the distance in metres and the position of the winning virtual row
+    (0 for the first), -1 where unreached.
+    """
+    sources = first + n_nodes
     dist, _pred, won = dijkstra(
         graph,
         directed=True,
-        indices=s + np.arange(fac_idx.size),
+        indices=np.arange(sources, sources + n_sources),
         min_only=True,
         return_predecessors=True,
         limit=limit_m,
     )
-    # ``won`` holds the winning virtual node (s + i) of every reached node and a negative
-    # sentinel exactly where ``dist`` is inf. Shift it so that unreached nodes map to slot 0
-    # of a lookup table holding -1, and facility i to slot i + 1: three passes over s.
-    slot = won[:s] - (s - 1)
-    np.maximum(slot, 0, out=slot)
-    facility = np.concatenate([[-1], fac_idx])[slot]
-    if nodes is None:
-        return NodeDistances(dist[:n], facility, float(limit_m))
-    all_dist = np.full(n, np.inf)
-    all_dist[nodes] = dist[:s]
-    all_facility = np.full(n, -1, dtype=np.int64)
-    all_facility[nodes] = facility
-    return NodeDistances(all_dist, all_facility, float(limit_m))
+    # ``won`` holds the winning row of every reached node and a negative sentinel
+    # exactly where ``dist`` is inf.
+    position = won[first:sources] - sources
+    np.maximum(position, -1, out=position)
+    return dist[first:sources], position
 
 
-def _nodes_in_reach(
-    network: WalkNetwork,
-    edge: NDArray[np.int64],
-    along_m: NDArray[np.float64],
-    leg_m: NDArray[np.float64],
-    limit_m: float,
-) -> NDArray[np.int64] | None:
-    """Nodes a bounded search can reach, or None when searching the whole network is cheaper."""
-    n = network.n_nodes
-    if not np.isfinite(limit_m) or n < _LOCAL_SEARCH_MIN_NODES:
-        return None
-    # Straight-line reach from each attachment point, with a hair of slack for rounding.
-    radius_m = np.maximum(limit_m - leg_m, 0.0) * (1 + 1e-9) + 1e-6
-    # First a guess from the mean node density, then the exact count of nodes to visit.
-    if n / network.extent_m2 * float(np.sum(np.pi * radius_m**2)) > _LOCAL_SEARCH_MAX_SHARE * n:
-        return None
-    length = network.edge_length_m[edge]
-    t = np.divide(along_m, length, out=np.zeros_like(along_m), where=length > 0)
-    a, b = network.node_xy[network.edge_u[edge]], network.node_xy[network.edge_v[edge]]
-    max_nodes = int(_LOCAL_SEARCH_MAX_SHARE * n)
-    return network.nodes_near(a + (b - a) * t[:, None], radius_m, max_nodes=max_nodes)
+def _lookup(fac_idx: NDArray[np.int64], position: NDArray[np.integer]) -> NDArray[np.int64]:
+    """``fac_idx[position]``, -1 where ``position`` is -1."""
+    return np.concatenate([fac_idx, [-1]])[position]
 
 
 def _same_edge_pairs(

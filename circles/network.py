@@ -56,10 +56,22 @@ def _index_dtype(max_value: int) -> type[np.signedinteger]:
     return np.int32 if max_value < np.iinfo(np.int32).max else np.int64
 
 
+def _concat_ranges(start: NDArray[np.integer], count: NDArray[np.integer]) -> NDArray[np.int64]:
+    """``start[i], start[i] + 1, .., start[i] + count[i] - 1`` for every ``i``, concatenated."""
+    run_start = np.cumsum(count, dtype=np.int64) - count
+    return np.arange(int(run_start[-1] + count[-1]) if count.shape[0] else 0) + np.repeat(
+        start.astype(np.int64) - run_start, count
+    )
+
+
 def _ranks_within(counts: NDArray[np.int64]) -> NDArray[np.int64]:
     """``0, 1, .., c - 1`` for each ``c`` in ``counts``, concatenated."""
     total = int(counts.sum())
     return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+#: Coarsest cell of the node grid on a clustered network, metres.
+_GRID_MAX_CELL_M = 100.0
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,12 @@ class _NodeGrid:
         n = max(node_xy.shape[0], 1)
         lo, hi = node_xy.min(axis=0), node_xy.max(axis=0)
         span = hi - lo
-        cell = max(math.sqrt(max(float(span[0] * span[1]), 1.0) * 4 / n), 4 * float(span.max()) / n, 1.0)
+        area_m2 = max(float(span[0] * span[1]), 1.0)
+        # About four nodes per cell where the network is uniform, but no coarser than
+        # _GRID_MAX_CELL_M where it is clustered (towns in a county), as long as there
+        # are at most four cells per node.
+        cell = max(min(math.sqrt(area_m2 * 4 / n), _GRID_MAX_CELL_M), math.sqrt(area_m2 / (4 * n)))
+        cell = max(cell, 4 * float(span.max()) / n, 1.0)
         n_cols, n_rows = (int(x) + 1 for x in span // cell)
         col = np.minimum(((node_xy[:, 0] - lo[0]) // cell).astype(np.int64), n_cols - 1)
         row = np.minimum(((node_xy[:, 1] - lo[1]) // cell).astype(np.int64), n_rows - 1)
@@ -89,12 +106,20 @@ class _NodeGrid:
         order = np.argsort(cell_id, kind="stable")
         return cls(float(lo[0]), float(lo[1]), cell, n_cols, n_rows, order, cell_start)
 
+    def cell_of(self, xy: NDArray[np.float64]) -> tuple[int, int]:
+        """``(column, row)`` of the cell holding the point ``xy``, clamped to the grid."""
+        col = min(max(math.floor((float(xy[0]) - self.x0) / self.cell_m), 0), self.n_cols - 1)
+        row = min(max(math.floor((float(xy[1]) - self.y0) / self.cell_m), 0), self.n_rows - 1)
+        return col, row
 
-def _csr(data: NDArray[np.float64], indices: NDArray, indptr: NDArray) -> csr_matrix:
-    """A square CSR matrix over arrays that already have sorted columns within each row."""
+
+def _csr(
+    data: NDArray[np.float64], indices: NDArray, indptr: NDArray, *, sorted_indices: bool = True
+) -> csr_matrix:
+    """A square CSR matrix over the arrays as they are (columns sorted within rows, or not)."""
     size = indptr.shape[0] - 1
     graph = csr_matrix((data, indices, indptr), shape=(size, size), copy=False)
-    graph.has_sorted_indices = True
+    graph.has_sorted_indices = sorted_indices
     return graph
 
 
@@ -298,8 +323,6 @@ class WalkNetwork:
         source_edge: NDArray[np.int64],
         source_to_u_m: NDArray[np.float64],
         source_to_v_m: NDArray[np.float64],
-        *,
-        nodes: NDArray[np.int64] | None = None,
     ) -> csr_matrix:
         """CSR matrix of the network plus one virtual source node per attached point.
 
@@ -314,20 +337,13 @@ class WalkNetwork:
             Edge each virtual source attaches to.
         source_to_u_m, source_to_v_m : ndarray of float64
             Arc lengths from each virtual source to the edge's two ends, metres.
-        nodes : ndarray of int64, optional
-            Sorted, distinct node indices: if given, only the subgraph they induce is
-            built, node ``nodes[j]`` becoming row ``j`` and virtual node ``i`` row
-            ``len(nodes) + i``; arcs to nodes outside ``nodes`` are left out.
 
         Returns
         -------
         scipy.sparse.csr_matrix
-            Shape ``(n + k, n + k)`` with ``n`` the number of (selected) nodes; explicit
-            zeros are real arcs.
+            Shape ``(n + k, n + k)``; explicit zeros are real arcs.
 
         """
-        if nodes is not None:
-            return self._subgraph_with_sources(nodes, source_edge, source_to_u_m, source_to_v_m)
         indptr, indices, data = self._base_csr
         n, k = self.n_nodes, int(np.shape(source_edge)[0])
         index_dtype = _index_dtype(n + k + indices.shape[0] + 2 * k)
@@ -345,41 +361,24 @@ class WalkNetwork:
         all_indptr[n + 1 :] = indptr[-1] + 2 * np.arange(1, k + 1, dtype=index_dtype)
         return _csr(np.concatenate([data, new_data]), np.concatenate([indices, new_cols]), all_indptr)
 
-    def _subgraph_with_sources(
+    def subgraph_near(
         self,
-        nodes: NDArray[np.int64],
+        xy: ArrayLike,
+        radius_m: ArrayLike,
         source_edge: NDArray[np.int64],
         source_to_u_m: NDArray[np.float64],
         source_to_v_m: NDArray[np.float64],
-    ) -> csr_matrix:
-        """The rows of ``nodes`` (renumbered 0..s-1, columns outside dropped) plus virtual rows."""
-        indptr, indices, data = self._base_csr
-        s, k = int(nodes.shape[0]), int(np.shape(source_edge)[0])
-        start = indptr[nodes].astype(np.int64)
-        count = indptr[nodes + 1] - start
-        arc = np.repeat(start, count) + _ranks_within(count)
-        # Virtual rows: the arcs to both ends of each source's edge, in u < v order.
-        ends = np.column_stack([self.edge_u[source_edge], self.edge_v[source_edge]]).ravel()
-        cols = np.concatenate([indices[arc], ends])
-        lengths = np.concatenate([data[arc], np.column_stack([source_to_u_m, source_to_v_m]).ravel()])
-        rows = np.concatenate([np.repeat(np.arange(s), count), np.repeat(np.arange(s, s + k), 2)])
-        index_dtype = _index_dtype(s + k + cols.shape[0])
-        local = np.full(self.n_nodes, -1, dtype=index_dtype)
-        local[nodes] = np.arange(s, dtype=index_dtype)
-        local_cols = local[cols]
-        keep = local_cols >= 0
-        new_indptr = np.zeros(s + k + 1, dtype=index_dtype)
-        np.cumsum(np.bincount(rows[keep], minlength=s + k), out=new_indptr[1:])
-        return _csr(lengths[keep], local_cols[keep], new_indptr)
+        *,
+        max_nodes: int | None = None,
+    ) -> tuple[csr_matrix, NDArray[np.int64]] | None:
+        """The subgraph of the nodes near some points, plus one virtual source row per source.
 
-    def nodes_near(
-        self, xy: ArrayLike, radius_m: ArrayLike, *, max_nodes: int | None = None
-    ) -> NDArray[np.int64] | None:
-        """Nodes that may lie within a straight-line distance of any of the given points.
-
-        Every node within ``radius_m`` of a point is returned, together with some a
-        little farther away (those sharing a cell of the network's node grid with the
-        disc's edge); callers that need exactly the disc filter by distance.
+        Every node within ``radius_m`` of a point is in it, together with some a little
+        farther away (those sharing a cell of the network's node grid with the disc's
+        edge). Row 0 is a sink: every arc to a node outside the subgraph leads there,
+        and it has no arcs of its own, so distances are those of the subgraph alone.
+        Rows ``1..s`` are the ``s`` nodes, and row ``s + 1 + i`` is virtual source ``i``
+        (arcs as in :meth:`adjacency_with_sources`).
 
         Parameters
         ----------
@@ -387,16 +386,100 @@ class WalkNetwork:
             Points in ``crs``.
         radius_m : float or array_like of shape (p,)
             Radius in metres, one for all points or one per point.
+        source_edge : ndarray of int64
+            Edge each virtual source attaches to.
+        source_to_u_m, source_to_v_m : ndarray of float64
+            Arc lengths from each virtual source to the edge's two ends, metres.
         max_nodes : int, optional
             Give up (return None) when the cells to visit hold more than this many
             nodes, counting overlaps: for callers with a cheaper plan for large areas.
 
         Returns
         -------
-        ndarray of int64 or None
-            Sorted, distinct node indices.
+        (scipy.sparse.csr_matrix, ndarray of int64) or None
+            The graph and the network index of each node row (row ``j + 1`` is node
+            ``nodes[j]``; distinct, in the grid's spatial order).
 
         """
+        start, count, _point = self._cell_runs(xy, radius_m)
+        if max_nodes is not None and int(count.sum()) > max_nodes:
+            return None
+        found = self._node_grid.order[_concat_ranges(start, count)]
+        indptr, indices, data = self._base_csr
+        k = int(np.shape(source_edge)[0])
+        index_dtype = _index_dtype(max(found.shape[0], indices.shape[0]) + 3 * k + 2)
+        # Number the distinct nodes from 1 (0 stays the sink). Of the repeats of a node
+        # exactly one slot survives the scatter, whichever it is.
+        local = np.zeros(self.n_nodes, dtype=index_dtype)
+        slot = np.arange(1, found.shape[0] + 1, dtype=index_dtype)
+        local[found] = slot
+        nodes = found[local[found] == slot]
+        s = nodes.shape[0]
+        local[nodes] = slot[:s]
+        row_start = indptr[nodes]
+        degree = indptr[nodes + 1] - row_start
+        arc = _concat_ranges(row_start, degree)
+        new_indptr = np.empty(s + k + 2, dtype=index_dtype)
+        new_indptr[:2] = 0
+        np.cumsum(degree, out=new_indptr[2 : s + 2])
+        new_indptr[s + 2 :] = new_indptr[s + 1] + 2 * np.arange(1, k + 1, dtype=index_dtype)
+        ends = np.empty(2 * k, dtype=index_dtype)
+        ends[0::2] = local[self.edge_u[source_edge]]
+        ends[1::2] = local[self.edge_v[source_edge]]
+        lengths = np.empty(2 * k)
+        lengths[0::2] = source_to_u_m
+        lengths[1::2] = source_to_v_m
+        graph = _csr(
+            np.concatenate([data[arc], lengths]),
+            np.concatenate([local[indices[arc]], ends]),
+            new_indptr,
+            sorted_indices=False,
+        )
+        return graph, nodes
+
+    def count_near(self, xy: ArrayLike, radius_m: ArrayLike) -> NDArray[np.int64]:
+        """How many nodes :meth:`subgraph_near` would visit for each point on its own.
+
+        Parameters
+        ----------
+        xy : array_like, shape (p, 2)
+            Points in ``crs``.
+        radius_m : float or array_like of shape (p,)
+            Radius in metres, one for all points or one per point.
+
+        Returns
+        -------
+        ndarray of int64, shape (p,)
+
+        """
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        _start, count, point = self._cell_runs(xy, radius_m)
+        return np.bincount(point, weights=count, minlength=xy.shape[0]).astype(np.int64)
+
+    def count_in_box(self, lo: ArrayLike, hi: ArrayLike) -> int:
+        """How many nodes lie in the grid cells that meet the box ``lo``..``hi`` (x, y in ``crs``).
+
+        Parameters
+        ----------
+        lo, hi : array_like, shape (2,)
+            Lower-left and upper-right corners.
+
+        Returns
+        -------
+        int
+            Nodes of the cells the box meets: at least those inside it.
+
+        """
+        grid = self._node_grid
+        col_lo, row_lo = grid.cell_of(np.asarray(lo, dtype=np.float64))
+        col_hi, row_hi = grid.cell_of(np.asarray(hi, dtype=np.float64))
+        row = np.arange(row_lo, row_hi + 1) * grid.n_cols
+        return int(np.sum(grid.cell_start[row + col_hi + 1] - grid.cell_start[row + col_lo]))
+
+    def _cell_runs(
+        self, xy: ArrayLike, radius_m: ArrayLike
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Runs of ``_node_grid.order`` covering the discs: ``(start, count, point of the run)``."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         radius = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), xy.shape[:1])
         grid = self._node_grid
@@ -415,12 +498,7 @@ class WalkNetwork:
         col_hi = np.clip(np.floor((x + half - grid.x0) / cell), 0, grid.n_cols - 1).astype(np.int64)
         start = grid.cell_start[row * grid.n_cols + col_lo]
         end = np.where(dy <= r, grid.cell_start[row * grid.n_cols + col_hi + 1], start)
-        count = end - start
-        if max_nodes is not None and int(count.sum()) > max_nodes:
-            return None
-        picked = np.zeros(self.n_nodes, dtype=bool)
-        picked[grid.order[np.repeat(start, count) + _ranks_within(count)]] = True
-        return np.flatnonzero(picked)
+        return start, end - start, point
 
     @cached_property
     def _node_grid(self) -> _NodeGrid:

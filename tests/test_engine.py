@@ -134,9 +134,22 @@ def test_matches_networkx_on_random_graphs(case):
         assert single.dist_m[i] == pytest.approx(pts.dist_m[i], abs=1e-6)
 
 
-@settings(max_examples=200, deadline=None)
+#: Engine settings that force each bounded-search plan on the small random graphs.
+LOCAL_PLANS = {
+    "one subgraph": {"_LOCAL_SEARCH_MIN_NODES": 0, "_LOCAL_SEARCH_MAX_SHARE": 1e9},
+    "groups": {
+        "_LOCAL_SEARCH_MIN_NODES": 0,
+        "_LOCAL_SEARCH_TILE_NODES": 1,  # split the facilities as far as they go
+        "_LOCAL_SEARCH_CACHE_NODES": 0,
+        "_LOCAL_SEARCH_MAX_OVERLAP": 1e9,
+    },
+}
+
+
+@pytest.mark.parametrize("plan", LOCAL_PLANS)
+@settings(max_examples=150, deadline=None)
 @given(random_case(), st.sampled_from([0.0, 30.0, 150.0, 400.0, 2000.0]))
-def test_bounded_search_on_the_local_subgraph_equals_the_whole_network(case, limit_m):
+def test_bounded_search_on_local_subgraphs_equals_the_whole_network(plan, case, limit_m):
     import circles.engine as engine
 
     xy, edges, fac_xy, _ = case
@@ -145,10 +158,15 @@ def test_bounded_search_on_the_local_subgraph_equals_the_whole_network(case, lim
     net = WalkNetwork.from_arrays(xy, [a for a, _ in edges], [b for _, b in edges], UTM)
     fac = net.snap(fac_xy, max_access_leg_m=300)
     whole = search(net, fac)
-    with pytest.MonkeyPatch.context() as mp:  # force the subgraph path on tiny graphs
-        mp.setattr(engine, "_LOCAL_SEARCH_MIN_NODES", 0)
-        mp.setattr(engine, "_LOCAL_SEARCH_MAX_SHARE", 1e9)
+    with pytest.MonkeyPatch.context() as mp:  # force the subgraph plan on tiny graphs
+        for name, value in LOCAL_PLANS[plan].items():
+            mp.setattr(engine, name, value)
         local = search(net, fac, limit_m=limit_m)
     expected = np.where(whole.dist_m <= limit_m, whole.dist_m, np.inf)
     np.testing.assert_allclose(local.dist_m, expected, rtol=0, atol=1e-9)
     assert ((local.facility >= 0) == np.isfinite(local.dist_m)).all()
+    # The facility named for each reached node is one at that distance (ties: any of them).
+    for f in np.unique(local.facility[local.facility >= 0]):
+        alone = type(fac)(np.where(np.arange(len(fac)) == f, fac.edge, -1), fac.along_m, fac.access_leg_m)
+        named = local.facility == f
+        np.testing.assert_allclose(search(net, alone).dist_m[named], local.dist_m[named], rtol=0, atol=1e-9)
