@@ -101,11 +101,13 @@ class Graph:
 
 
 def _setup_circles(g: Graph):
+    from circles.engine import search
     from circles.network import WalkNetwork
 
     net = WalkNetwork.from_arrays(g.node_xy, g.u, g.v, g.crs)
     net.adjacency  # noqa: B018  (builds the cached CSR, a one-off per network)
-    net.snap(g.node_xy[:1], max_access_leg_m=1.0)  # builds the STRtree of edges, a one-off too
+    one = net.snap(g.node_xy[g.u[:1]], max_access_leg_m=1.0)  # builds the STRtree of edges, a one-off too
+    search(net, one, limit_m=1.0)  # builds the node grid and grid-ordered CSR of bounded searches
     return net
 
 

@@ -12,7 +12,8 @@ The engine works in metres and knows nothing about files or GeoDataFrames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,17 +32,29 @@ class NodeDistances:
     dist_m : ndarray of float64, shape (n_nodes,)
         Walking distance in metres from the nearest facility (its access leg
         included); ``inf`` where no facility reaches the node within the limit.
-    facility : ndarray of int64, shape (n_nodes,)
-        Index (into the facilities passed to :func:`search`) of the nearest facility,
-        -1 where unreached.
     limit_m : float
         The search cutoff in metres (``inf`` for none).
+    facility : ndarray of int64, shape (n_nodes,)
+        Index (into the facilities passed to :func:`search`) of the nearest facility,
+        -1 where unreached. Spread over all nodes on first use: a caller that only
+        needs distances never pays for it.
 
     """
 
     dist_m: NDArray[np.float64]
-    facility: NDArray[np.int64]
     limit_m: float
+    #: Nodes with a known nearest facility (None: all nodes, in order) and those facilities.
+    facility_nodes: NDArray[np.int64] | None = field(repr=False)
+    facility_of_nodes: NDArray[np.int64] = field(repr=False)
+
+    @cached_property
+    def facility(self) -> NDArray[np.int64]:
+        """Nearest facility of every node, -1 where unreached."""
+        if self.facility_nodes is None:
+            return self.facility_of_nodes
+        out = np.full(self.dist_m.shape[0], -1, dtype=np.int64)
+        out[self.facility_nodes] = self.facility_of_nodes
+        return out
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ _LOCAL_SEARCH_MAX_SHARE = 0.2
 #: to stay in cache), more than this many times its nodes.
 _LOCAL_SEARCH_MAX_OVERLAP = 1.5
 _LOCAL_SEARCH_CACHE_NODES = 4 * _LOCAL_SEARCH_TILE_NODES
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf) -> NodeDistances:
@@ -107,10 +121,10 @@ def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf
     n = network.n_nodes
     fac_idx = np.flatnonzero(facilities.attached)
     if fac_idx.size == 0:
-        return NodeDistances(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), float(limit_m))
-    edge = facilities.edge[fac_idx]
-    along = facilities.along_m[fac_idx]
-    leg = facilities.access_leg_m[fac_idx]
+        return NodeDistances(np.full(n, np.inf), float(limit_m), None, np.full(n, -1, dtype=np.int64))
+    edge, along, leg = facilities.edge, facilities.along_m, facilities.access_leg_m
+    if fac_idx.size < edge.shape[0]:
+        edge, along, leg = edge[fac_idx], along[fac_idx], leg[fac_idx]
     to_u_m, to_v_m = along + leg, network.edge_length_m[edge] - along + leg
     if np.isfinite(limit_m) and n >= _LOCAL_SEARCH_MIN_NODES:
         local = _local_search(network, fac_idx, edge, along, leg, to_u_m, to_v_m, limit_m)
@@ -118,7 +132,7 @@ def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf
             return local
     graph = network.adjacency_with_sources(edge, to_u_m, to_v_m)
     dist, won = _multi_source_dijkstra(graph, 0, n, fac_idx.shape[0], limit_m)
-    return NodeDistances(dist, _lookup(fac_idx, won), float(limit_m))
+    return NodeDistances(dist, float(limit_m), None, _lookup(fac_idx, won))
 
 
 def _local_search(
@@ -136,27 +150,26 @@ def _local_search(
     # Straight-line reach from each attachment point, with a hair of slack for rounding.
     radius_m = np.maximum(limit_m - leg_m, 0.0) * (1 + 1e-9) + 1e-6
     length = network.edge_length_m[edge]
-    t = along_m / np.maximum(length, np.finfo(np.float64).tiny)  # along_m is 0 on a 0 m edge
+    t = along_m / np.maximum(length, _TINY)  # along_m is 0 on a 0 m edge
     a, b = network.node_xy[network.edge_u[edge]], network.node_xy[network.edge_v[edge]]
     xy = a + (b - a) * t[:, None]
     big = n > _LOCAL_SEARCH_CACHE_NODES
     max_visits = (_LOCAL_SEARCH_MAX_OVERLAP if big else _LOCAL_SEARCH_MAX_SHARE) * n
     all_dist = np.full(n, np.inf)
-    all_facility = np.full(n, -1, dtype=np.int64)
     # A few facilities: all on one subgraph, when a guess from the mean node density
     # and then the exact count of nodes to visit say it is small.
-    if float(np.sum(radius_m**2)) * np.pi * n / network.extent_m2 <= _LOCAL_SEARCH_TILE_NODES:
+    if float(radius_m @ radius_m) * np.pi * n / network.extent_m2 <= _LOCAL_SEARCH_TILE_NODES:
         cap = int(min(max_visits, 2 * _LOCAL_SEARCH_TILE_NODES))
         local = network.subgraph_near(xy, radius_m, edge, to_u_m, to_v_m, max_nodes=cap)
         if local is not None:
             graph, nodes = local
             dist, won = _multi_source_dijkstra(graph, 1, nodes.shape[0], fac_idx.shape[0], limit_m)
             all_dist[nodes] = dist
-            all_facility[nodes] = _lookup(fac_idx, won)
-            return NodeDistances(all_dist, all_facility, float(limit_m))
+            return NodeDistances(all_dist, float(limit_m), nodes, _lookup(fac_idx, won))
     groups = _nearby_groups(network, xy, radius_m, max_visits) if big else None
     if groups is None:
         return None
+    all_facility = np.full(n, -1, dtype=np.int64)
     for members in groups:
         graph, nodes = network.subgraph_near(  # type: ignore[misc]  (no max_nodes: never None)
             xy[members], radius_m[members], edge[members], to_u_m[members], to_v_m[members]
@@ -165,7 +178,7 @@ def _local_search(
         better = np.flatnonzero(dist < all_dist[nodes])
         all_dist[nodes[better]] = dist[better]
         all_facility[nodes[better]] = fac_idx[members[won[better]]]
-    return NodeDistances(all_dist, all_facility, float(limit_m))
+    return NodeDistances(all_dist, float(limit_m), None, all_facility)
 
 
 def _nearby_groups(

@@ -51,9 +51,12 @@ def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
     return pyproj.CRS.from_epsg(min(int(i.code) for i in infos))
 
 
+_INT32_MAX = int(np.iinfo(np.int32).max)
+
+
 def _index_dtype(max_value: int) -> type[np.signedinteger]:
     """int32 while every index and offset fits, as ``scipy.sparse.csgraph`` expects."""
-    return np.int32 if max_value < np.iinfo(np.int32).max else np.int64
+    return np.int32 if max_value < _INT32_MAX else np.int64
 
 
 def _concat_ranges(start: NDArray[np.integer], count: NDArray[np.integer]) -> NDArray[np.int64]:
@@ -404,38 +407,68 @@ class WalkNetwork:
         start, count, _point = self._cell_runs(xy, radius_m)
         if max_nodes is not None and int(count.sum()) > max_nodes:
             return None
-        found = self._node_grid.order[_concat_ranges(start, count)]
-        indptr, indices, data = self._base_csr
-        k = int(np.shape(source_edge)[0])
-        index_dtype = _index_dtype(max(found.shape[0], indices.shape[0]) + 3 * k + 2)
-        # Number the distinct nodes from 1 (0 stays the sink). Of the repeats of a node
-        # exactly one slot survives the scatter, whichever it is.
+        # Rows of the grid-ordered adjacency: the runs, merged where discs overlap.
+        end = start + count
+        if start.shape[0] > 1:
+            by_start = np.argsort(start, kind="stable")
+            start, end = start[by_start], end[by_start]
+            reach = np.maximum.accumulate(end)
+            opens = np.empty(start.shape[0], dtype=bool)
+            opens[0] = True
+            np.greater(start[1:], reach[:-1], out=opens[1:])
+            start, end = start[opens], reach[np.append(opens[1:], True)]
+        grid_rows = _concat_ranges(start, end - start)
+        indptr, cols, data, degree, grid_position = self._grid_csr
+        s, k = grid_rows.shape[0], int(np.shape(source_edge)[0])
+        index_dtype = _index_dtype(cols.shape[0] + 3 * k + 2)
+        # Subgraph row of each grid row: 1..s, 0 (the sink) for all others.
         local = np.zeros(self.n_nodes, dtype=index_dtype)
-        slot = np.arange(1, found.shape[0] + 1, dtype=index_dtype)
-        local[found] = slot
-        nodes = found[local[found] == slot]
-        s = nodes.shape[0]
-        local[nodes] = slot[:s]
-        row_start = indptr[nodes]
-        degree = indptr[nodes + 1] - row_start
-        arc = _concat_ranges(row_start, degree)
+        local[grid_rows] = np.arange(1, s + 1, dtype=index_dtype)
+        arc = _concat_ranges(indptr[start], indptr[end] - indptr[start])
         new_indptr = np.empty(s + k + 2, dtype=index_dtype)
         new_indptr[:2] = 0
-        np.cumsum(degree, out=new_indptr[2 : s + 2])
+        np.cumsum(degree[grid_rows], out=new_indptr[2 : s + 2])
         new_indptr[s + 2 :] = new_indptr[s + 1] + 2 * np.arange(1, k + 1, dtype=index_dtype)
         ends = np.empty(2 * k, dtype=index_dtype)
-        ends[0::2] = local[self.edge_u[source_edge]]
-        ends[1::2] = local[self.edge_v[source_edge]]
+        ends[0::2] = local[grid_position[self.edge_u[source_edge]]]
+        ends[1::2] = local[grid_position[self.edge_v[source_edge]]]
         lengths = np.empty(2 * k)
         lengths[0::2] = source_to_u_m
         lengths[1::2] = source_to_v_m
         graph = _csr(
             np.concatenate([data[arc], lengths]),
-            np.concatenate([local[indices[arc]], ends]),
+            np.concatenate([local[cols[arc]], ends]),
             new_indptr,
             sorted_indices=False,
         )
-        return graph, nodes
+        return graph, self._node_grid.order[grid_rows]
+
+    @cached_property
+    def _grid_csr(
+        self,
+    ) -> tuple[
+        NDArray[np.integer], NDArray[np.integer], NDArray[np.float64], NDArray[np.integer], NDArray[np.int64]
+    ]:
+        """The adjacency with rows and columns in the node grid's order, built once per network.
+
+        ``(indptr, indices, data, degree, grid_position)``: row ``p`` is node
+        ``_node_grid.order[p]``, and ``grid_position[v]`` is the row of node ``v``. The
+        nodes of a run of grid cells are then consecutive rows, and so are their arcs.
+        """
+        base_indptr, base_indices, base_data = self._base_csr
+        order = self._node_grid.order
+        grid_position = np.empty(self.n_nodes, dtype=np.int64)
+        grid_position[order] = np.arange(self.n_nodes)
+        degree = np.diff(base_indptr)[order]
+        arc = _concat_ranges(base_indptr[order], degree)
+        indptr = np.zeros(self.n_nodes + 1, dtype=base_indptr.dtype)
+        np.cumsum(degree, out=indptr[1:])
+        indices = grid_position[base_indices[arc]].astype(base_indices.dtype)
+        for array in (indptr, indices, degree, grid_position):
+            array.flags.writeable = False
+        data = base_data[arc]
+        data.flags.writeable = False
+        return indptr, indices, data, degree, grid_position
 
     def count_near(self, xy: ArrayLike, radius_m: ArrayLike) -> NDArray[np.int64]:
         """How many nodes :meth:`subgraph_near` would visit for each point on its own.
@@ -479,26 +512,33 @@ class WalkNetwork:
     def _cell_runs(
         self, xy: ArrayLike, radius_m: ArrayLike
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-        """Runs of ``_node_grid.order`` covering the discs: ``(start, count, point of the run)``."""
-        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-        radius = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), xy.shape[:1])
+        """Runs of ``_node_grid.order`` covering the discs: ``(start, count, point of the run)``.
+
+        Each row of cells meets a disc in one run of cells (the chord at the row's
+        nearest y); runs may be empty.
+        """
         grid = self._node_grid
-        cell = grid.cell_m
-        row_lo = np.clip(np.floor((xy[:, 1] - radius - grid.y0) / cell), 0, grid.n_rows - 1).astype(np.int64)
-        row_hi = np.clip(np.floor((xy[:, 1] + radius - grid.y0) / cell), 0, grid.n_rows - 1).astype(np.int64)
-        rows_per_point = row_hi - row_lo + 1
-        point = np.repeat(np.arange(xy.shape[0]), rows_per_point)
+        # In cell units from the grid's corner.
+        g = (np.asarray(xy, dtype=np.float64).reshape(-1, 2) - (grid.x0, grid.y0)) / grid.cell_m
+        r = np.asarray(radius_m, dtype=np.float64) / grid.cell_m
+        if r.shape != g.shape[:1]:
+            r = np.broadcast_to(r, g.shape[:1])
+        row_lo = np.maximum(np.floor(g[:, 1] - r), 0).astype(np.int64)
+        row_hi = np.minimum(np.floor(g[:, 1] + r), grid.n_rows - 1).astype(np.int64)
+        rows_per_point = np.maximum(row_hi - row_lo + 1, 0)
+        point = np.repeat(np.arange(g.shape[0]), rows_per_point)
         row = row_lo[point] + _ranks_within(rows_per_point)
-        # Each row of cells meets the disc in one run of cells: the chord at the row's nearest y.
-        x, y, r = xy[point, 0], xy[point, 1], radius[point]
-        band_lo = grid.y0 + row * cell
-        dy = np.maximum(np.maximum(band_lo - y, y - (band_lo + cell)), 0.0)
-        half = np.sqrt(np.maximum(r * r - dy * dy, 0.0))
-        col_lo = np.clip(np.floor((x - half - grid.x0) / cell), 0, grid.n_cols - 1).astype(np.int64)
-        col_hi = np.clip(np.floor((x + half - grid.x0) / cell), 0, grid.n_cols - 1).astype(np.int64)
-        start = grid.cell_start[row * grid.n_cols + col_lo]
-        end = np.where(dy <= r, grid.cell_start[row * grid.n_cols + col_hi + 1], start)
-        return start, end - start, point
+        x, y, rr = g[point, 0], g[point, 1], r[point]
+        dy = np.maximum(np.maximum(row - y, y - (row + 1)), 0.0)
+        half = np.sqrt(np.maximum(rr * rr - dy * dy, 0.0))
+        # col_lo in 0..n_cols and col_hi in -1..n_cols - 1: an empty run where the disc
+        # passes beside the grid.
+        col_lo = np.minimum(np.maximum(np.floor(x - half), 0), grid.n_cols).astype(np.int64)
+        col_hi = np.minimum(np.maximum(np.floor(x + half), -1), grid.n_cols - 1).astype(np.int64)
+        first_cell = row * grid.n_cols
+        start = grid.cell_start[first_cell + col_lo]
+        count = np.maximum(grid.cell_start[first_cell + col_hi + 1] - start, 0)
+        return start, count, point
 
     @cached_property
     def _node_grid(self) -> _NodeGrid:
