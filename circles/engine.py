@@ -43,17 +43,41 @@ class NodeDistances:
 
     dist_m: NDArray[np.float64]
     limit_m: float
-    #: Nodes with a known nearest facility (None: all nodes, in order) and those facilities.
-    facility_nodes: NDArray[np.int64] | None = field(repr=False)
-    facility_of_nodes: NDArray[np.int64] = field(repr=False)
+    winners: _Winners = field(repr=False)
 
     @cached_property
     def facility(self) -> NDArray[np.int64]:
         """Nearest facility of every node, -1 where unreached."""
-        if self.facility_nodes is None:
-            return self.facility_of_nodes
-        out = np.full(self.dist_m.shape[0], -1, dtype=np.int64)
-        out[self.facility_nodes] = self.facility_of_nodes
+        return self.winners.facilities(self.dist_m.shape[0])
+
+
+@dataclass(frozen=True)
+class _Winners:
+    """The winning source row of each node, as scipy reports it, for :attr:`NodeDistances.facility`.
+
+    ``won[j]`` is the row of the virtual source that reached node ``rows[j]`` (node ``j``
+    when ``rows`` is None) first, negative where none did; source row
+    ``first_source_row + i`` is facility ``facility_index[i]``. With ``facility_index``
+    None, ``won`` already holds facility indices (-1: none).
+    """
+
+    rows: NDArray[np.int64] | None
+    won: NDArray[np.integer]
+    first_source_row: int = 0
+    facility_index: NDArray[np.int64] | None = None
+
+    def facilities(self, n_nodes: int) -> NDArray[np.int64]:
+        """Facility index of every node, -1 where unreached."""
+        if self.facility_index is None:
+            facility = self.won.astype(np.int64, copy=False)
+        else:
+            position = self.won - self.first_source_row
+            np.maximum(position, -1, out=position)
+            facility = np.append(self.facility_index, -1)[position]
+        if self.rows is None:
+            return facility
+        out = np.full(n_nodes, -1, dtype=np.int64)
+        out[self.rows] = facility
         return out
 
 
@@ -75,8 +99,9 @@ class PointDistances:
     facility: NDArray[np.int64]
 
 
-#: Below this many nodes a search over the whole network takes well under a millisecond.
-_LOCAL_SEARCH_MIN_NODES = 50_000
+#: Below this many nodes one search over the whole network is cheaper than cutting out a
+#: subgraph (Yuba County's 90k nodes with 10 clinics: 0.22 ms against 0.29 ms).
+_LOCAL_SEARCH_MIN_NODES = 150_000
 #: A bounded search on a big network runs on local subgraphs of about this many nodes,
 #: one per group of nearby facilities: small enough for scipy's per-node arrays to stay in
 #: the processor's cache, which makes each visited node about three times cheaper than in
@@ -121,7 +146,9 @@ def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf
     n = network.n_nodes
     fac_idx = np.flatnonzero(facilities.attached)
     if fac_idx.size == 0:
-        return NodeDistances(np.full(n, np.inf), float(limit_m), None, np.full(n, -1, dtype=np.int64))
+        return NodeDistances(
+            np.full(n, np.inf), float(limit_m), _Winners(None, np.full(n, -1, dtype=np.int64))
+        )
     edge, along, leg = facilities.edge, facilities.along_m, facilities.access_leg_m
     if fac_idx.size < edge.shape[0]:
         edge, along, leg = edge[fac_idx], along[fac_idx], leg[fac_idx]
@@ -131,8 +158,8 @@ def search(network: WalkNetwork, facilities: Snapped, *, limit_m: float = np.inf
         if local is not None:
             return local
     graph = network.adjacency_with_sources(edge, to_u_m, to_v_m)
-    dist, won = _multi_source_dijkstra(graph, 0, n, fac_idx.shape[0], limit_m)
-    return NodeDistances(dist, float(limit_m), None, _lookup(fac_idx, won))
+    dist, won = _dijkstra(graph, n, fac_idx.shape[0], limit_m)
+    return NodeDistances(dist[:n], float(limit_m), _Winners(None, won[:n], n, fac_idx))
 
 
 def _local_search(
@@ -163,9 +190,11 @@ def _local_search(
         local = network.subgraph_near(xy, radius_m, edge, to_u_m, to_v_m, max_nodes=cap)
         if local is not None:
             graph, nodes = local
-            dist, won = _multi_source_dijkstra(graph, 1, nodes.shape[0], fac_idx.shape[0], limit_m)
-            all_dist[nodes] = dist
-            return NodeDistances(all_dist, float(limit_m), nodes, _lookup(fac_idx, won))
+            # Row 0 of the subgraph is its sink, rows 1..s its nodes.
+            s = nodes.shape[0]
+            dist, won = _dijkstra(graph, s + 1, fac_idx.shape[0], limit_m)
+            all_dist[nodes] = dist[1 : s + 1]
+            return NodeDistances(all_dist, float(limit_m), _Winners(nodes, won[1 : s + 1], s + 1, fac_idx))
     groups = _nearby_groups(network, xy, radius_m, max_visits) if big else None
     if groups is None:
         return None
@@ -174,11 +203,12 @@ def _local_search(
         graph, nodes = network.subgraph_near(  # type: ignore[misc]  (no max_nodes: never None)
             xy[members], radius_m[members], edge[members], to_u_m[members], to_v_m[members]
         )
-        dist, won = _multi_source_dijkstra(graph, 1, nodes.shape[0], members.shape[0], limit_m)
-        better = np.flatnonzero(dist < all_dist[nodes])
-        all_dist[nodes[better]] = dist[better]
-        all_facility[nodes[better]] = fac_idx[members[won[better]]]
-    return NodeDistances(all_dist, float(limit_m), None, all_facility)
+        s = nodes.shape[0]
+        dist, won = _dijkstra(graph, s + 1, members.shape[0], limit_m)
+        better = np.flatnonzero(dist[1 : s + 1] < all_dist[nodes])
+        all_dist[nodes[better]] = dist[better + 1]
+        all_facility[nodes[better]] = fac_idx[members[won[better + 1] - (s + 1)]]
+    return NodeDistances(all_dist, float(limit_m), _Winners(None, all_facility))
 
 
 def _nearby_groups(
@@ -212,33 +242,23 @@ def _nearby_groups(
     return groups
 
 
-def _multi_source_dijkstra(
-    graph: csr_matrix, first: int, n_nodes: int, n_sources: int, limit_m: float
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Distances of rows ``first .. first + n_nodes - 1`` from the virtual rows right after.
+def _dijkstra(
+    graph: csr_matrix, first_source_row: int, n_sources: int, limit_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+    """Distances from the ``n_sources`` virtual rows from ``first_source_row`` on, min over them.
 
-    Returns the distance in metres and the position of the winning virtual row
-    (0 for the first), -1 where unreached.
+    Returns scipy's distance in metres and winning source row of every row (negative
+    exactly where the distance is inf).
     """
-    sources = first + n_nodes
     dist, _pred, won = dijkstra(
         graph,
         directed=True,
-        indices=np.arange(sources, sources + n_sources),
+        indices=np.arange(first_source_row, first_source_row + n_sources),
         min_only=True,
         return_predecessors=True,
         limit=limit_m,
     )
-    # ``won`` holds the winning row of every reached node and a negative sentinel
-    # exactly where ``dist`` is inf.
-    position = won[first:sources] - sources
-    np.maximum(position, -1, out=position)
-    return dist[first:sources], position
-
-
-def _lookup(fac_idx: NDArray[np.int64], position: NDArray[np.integer]) -> NDArray[np.int64]:
-    """``fac_idx[position]``, -1 where ``position`` is -1."""
-    return np.concatenate([fac_idx, [-1]])[position]
+    return dist, won
 
 
 def _same_edge_pairs(
