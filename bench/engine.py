@@ -648,7 +648,7 @@ Walk distance from every node to its nearest facility, on the identical graph fo
   median_s  median wall seconds of the query on the tool's prebuilt graph
   cpu_s     its process CPU seconds (above median_s for multi-threaded tools)
   peak_MiB  peak extra resident memory of its first run: {memory_method}
-  setup_s   the tool's own graph from the arrays (circles: CSR + edge STRtree); precomp: pandana's
+  setup_s   the tool's own graph from the arrays (circles: its one-off caches); precomp: pandana's
             precompute({radius_m:g})
   load      1-min load average of this 2-core machine when the tool's worker started
 Facilities: k network nodes drawn with seed {seed}. Rows with a radius stop at {radius_m:g} m (15 min at
