@@ -182,7 +182,6 @@ def _local_search(
     xy = a + (b - a) * t[:, None]
     big = n > _LOCAL_SEARCH_CACHE_NODES
     max_visits = (_LOCAL_SEARCH_MAX_OVERLAP if big else _LOCAL_SEARCH_MAX_SHARE) * n
-    all_dist = np.full(n, np.inf)
     # A few facilities: all on one subgraph, when a guess from the mean node density
     # and then the exact count of nodes to visit say it is small.
     if float(radius_m @ radius_m) * np.pi * n / network.extent_m2 <= _LOCAL_SEARCH_TILE_NODES:
@@ -193,11 +192,13 @@ def _local_search(
             # Row 0 of the subgraph is its sink, rows 1..s its nodes.
             s = nodes.shape[0]
             dist, won = _dijkstra(graph, s + 1, fac_idx.shape[0], limit_m)
+            all_dist = np.full(n, np.inf)
             all_dist[nodes] = dist[1 : s + 1]
             return NodeDistances(all_dist, float(limit_m), _Winners(nodes, won[1 : s + 1], s + 1, fac_idx))
     groups = _nearby_groups(network, xy, radius_m, max_visits) if big else None
     if groups is None:
         return None
+    all_dist = np.full(n, np.inf)
     all_facility = np.full(n, -1, dtype=np.int64)
     for members in groups:
         graph, nodes = network.subgraph_near(  # type: ignore[misc]  (no max_nodes: never None)
