@@ -79,7 +79,7 @@ _GRID_MAX_CELL_M = 100.0
 
 @dataclass(frozen=True)
 class _NodeGrid:
-    """Nodes bucketed into square cells (about four nodes per cell) for area look-ups."""
+    """Nodes bucketed into square cells for area look-ups (see :meth:`build` for their size)."""
 
     x0: float
     y0: float
