@@ -20,8 +20,8 @@ import pandas as pd
 import shapely
 
 from circles.config import TravelSettings
+from circles.crs import WGS84
 from circles.errors import CirclesError, OutputError
-from circles.network import WGS84
 from circles.pipeline import PopulationSpec, clip_inputs, run_study
 from circles.report import safe_name, summary_rows, write_outputs
 from circles.sources.assemble import Inputs

@@ -18,38 +18,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from circles.crs import WGS84, local_utm_crs
 from circles.errors import EmptyResultError
-
-WGS84 = pyproj.CRS.from_epsg(4326)
-
-
-def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
-    """Return the UTM CRS of the zone holding the centre of the given WGS-84 points.
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        Longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    pyproj.CRS
-        A projected CRS in metres.
-
-    """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    if lon.size == 0:
-        raise EmptyResultError("cannot choose a local CRS for an empty set of points")
-    lon0 = float((np.nanmin(lon) + np.nanmax(lon)) / 2)
-    lat0 = float((np.nanmin(lat) + np.nanmax(lat)) / 2)
-    infos = pyproj.database.query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=pyproj.aoi.AreaOfInterest(lon0, lat0, lon0, lat0),
-    )
-    # Several zones may touch the centre (zone edges); take the lowest code for determinism.
-    return pyproj.CRS.from_epsg(min(int(i.code) for i in infos))
-
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
 

@@ -19,8 +19,9 @@ import shapely
 from circles.analysis import StudyResult, analyse
 from circles.config import PopulationSettings, TravelSettings
 from circles.coverage import summarize
+from circles.crs import WGS84, local_utm_crs
 from circles.errors import EmptyResultError, InputError
-from circles.network import WGS84, WalkNetwork, local_utm_crs
+from circles.network import WalkNetwork
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
 from circles.sources.boundaries import buffer_area
 from circles.sources.population import estimate_population, population_from_column

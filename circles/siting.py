@@ -22,8 +22,9 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 from circles.analysis import StudyResult
+from circles.crs import WGS84
 from circles.errors import InputError
-from circles.network import WGS84, Snapped, WalkNetwork
+from circles.network import Snapped, WalkNetwork
 
 
 @dataclass(frozen=True)

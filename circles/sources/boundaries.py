@@ -17,9 +17,9 @@ import pandas as pd
 import pyproj
 import shapely
 
+from circles.crs import WGS84_CODE as WGS84
 from circles.errors import EmptyResultError, InputError, InputFileError
 
-WGS84 = "EPSG:4326"
 _LOG = logging.getLogger(__name__)
 _SHOW = 10  # names or fields listed in an error message
 
@@ -365,7 +365,7 @@ def buffer_area(
         The buffered area in WGS-84, computed in the local UTM zone.
 
     """
-    from circles.network import local_utm_crs
+    from circles.crs import local_utm_crs
 
     if not distance_m >= 0:
         raise InputError(f"buffer distance must be a non-negative number of metres, got {distance_m}")

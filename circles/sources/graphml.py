@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from circles.crs import WGS84_CODE as WGS84
 from circles.errors import EmptyResultError, InputFileError
 from circles.sources.walk_filter import is_street_level, is_walkable
 
-WGS84 = "EPSG:4326"
 #: Edge attributes the walk filter reads (OSMnx keeps those listed in ``useful_tags_way``).
 FILTER_TAGS = (
     "highway",

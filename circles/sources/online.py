@@ -30,12 +30,12 @@ import requests
 import shapely
 
 from circles.config import TagPreset
+from circles.crs import WGS84_CODE as WGS84
 from circles.errors import EmptyResultError, InputError, NetworkUnavailableError
 from circles.sources.graphml import FILTER_TAGS, walkways_from_graph
 from circles.sources.osm import KEEP_TAGS, OsmLayers, dedupe_facilities
 from circles.sources.walk_filter import OVERPASS_WALK_FILTERS
 
-WGS84 = "EPSG:4326"
 _HINT = "use a local .osm.pbf extract instead (--pbf); behind a proxy set HTTPS_PROXY"
 #: Longest wait, seconds, for the quick reachability check before an Overpass download.
 PREFLIGHT_TIMEOUT_S = 10.0

@@ -16,10 +16,10 @@ import pandas as pd
 import shapely
 
 from circles.config import GENERIC_BUILDINGS, RESIDENTIAL_BUILDINGS, TagPreset
+from circles.crs import WGS84_CODE as WGS84
 from circles.errors import InputFileError
 from circles.sources.walk_filter import is_street_level, is_walkable
 
-WGS84 = "EPSG:4326"
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".xml", ".osm.xml", ".osm.bz2", ".osm.gz")
 #: OSM tags kept as columns of every layer.
 KEEP_TAGS = (
@@ -318,7 +318,7 @@ def landuse_cells(
     GeoDataFrame
         Cells (WGS-84) with ``osm_id`` like ``way/123#4``, ``building="landuse"``.
     """
-    from circles.network import local_utm_crs
+    from circles.crs import local_utm_crs
 
     cols = ["osm_id", "building", "building:levels", "name"]
     if len(residential_areas) == 0:
