@@ -48,8 +48,7 @@ import shapely
 if TYPE_CHECKING:
     import networkx as nx
 
-    from circles.engine import NodeDistances
-    from circles.engine import Snapped
+    from circles.engine import NodeCosts, Snapped
 from circles.network import WalkNetwork
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -106,7 +105,7 @@ class Case:
     network: WalkNetwork
     clinic_nodes: np.ndarray
     facilities: Snapped
-    nodes: NodeDistances
+    nodes: NodeCosts
     nx_graph: nx.Graph
 
 

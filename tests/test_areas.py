@@ -19,9 +19,8 @@ from circles.areas import (
     service_areas,
     service_areas_by_facility,
 )
-from circles.engine import point_costs, search
+from circles.engine import Snapped, point_costs, search
 from circles.errors import InputError
-from circles.engine import Snapped
 from circles.network import WalkNetwork
 
 UTM = "EPSG:32650"

@@ -98,7 +98,16 @@ def test_usage_error_exits_2():
 def test_run_recommends_sites(tmp_path, helsinki_pbf):
     out = tmp_path / "sites"
     proc = run(
-        "run", "--pbf", str(helsinki_pbf), "--minutes", "5", "--recommend", "2", "--out", str(out), module=True
+        "run",
+        "--pbf",
+        str(helsinki_pbf),
+        "--minutes",
+        "5",
+        "--recommend",
+        "2",
+        "--out",
+        str(out),
+        module=True,
     )
     assert proc.returncode == 0, proc.stderr
     assert "proposed site 1 at" in proc.stdout and "proposed site 2 at" in proc.stdout

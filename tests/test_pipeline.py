@@ -100,7 +100,8 @@ def test_capacity_per_10k_residents(helsinki_pbf):
     inputs.facilities["capacity"] = [3, 0, 5, 2, 4, 1, 6]  # e.g. GPs per clinic, all 7 on the network
     result = run_study(inputs, name="Helsinki")
     pop = result.summary.to_dict()["population"]
-    assert result.summary.to_dict()["capacity"] == {"total": 21.0, "per_10k_residents": round(21 / pop * 10_000, 2)}
+    expected_capacity = {"total": 21.0, "per_10k_residents": round(21 / pop * 10_000, 2)}
+    assert result.summary.to_dict()["capacity"] == expected_capacity
     f = result.facilities
     expected = np.where(
         f["catchment_population"] > 0, f["capacity"] / f["catchment_population"] * 1e4, np.nan
