@@ -82,7 +82,7 @@ class TravelSettings:
         fields = {
             "speed_kmh": ("km/h", False),
             "threshold_min": ("minutes", False),
-            "max_access_leg_m": ("metres", True),
+            "max_access_leg_m": ("metres", False),
             "min_island_m": ("metres", True),
             "area_buffer_m": ("metres", False),
         }

@@ -111,8 +111,11 @@ def network_from_graph(
     if graph.number_of_edges() == 0:
         raise EmptyResultError("the graph has no edges", parameter="network", fix="pass a street graph")
     frame = _edge_frame(graph, weight)
-    coords = shapely.get_coordinates(frame.to_crs(WGS84).geometry.values)
-    local = frame.to_crs(local_utm_crs(coords[:, 0], coords[:, 1]))
+    if frame.crs.is_projected:
+        local = frame
+    else:
+        coords = shapely.get_coordinates(frame.to_crs(WGS84).geometry.values)
+        local = frame.to_crs(local_utm_crs(coords[:, 0], coords[:, 1]))
     level = frame["street_level"].to_numpy(bool)
     if weight is None:
         return WalkNetwork.from_lines(local.geometry.values, local.crs, street_level=level)

@@ -312,6 +312,7 @@ def run_osm(
     population: PopulationSpec | None = None,
     name: str | None = None,
     boundary: gpd.GeoDataFrame | None = None,
+    recommend_sites: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Analyse an OSM extract: its walk network, tagged facilities and residential buildings.
@@ -330,6 +331,8 @@ def run_osm(
         Study-area name; default the file name.
     boundary : GeoDataFrame, optional
         Study area; default the whole extract.
+    recommend_sites : int
+        Recommend this many new facility sites (0: none); they reach every output.
     progress : callable, optional
         Called with the name of each stage as it starts.
 
@@ -347,6 +350,7 @@ def run_osm(
         boundary=boundary,
         settings=settings,
         population=population,
+        recommend_sites=recommend_sites,
         progress=progress,
     )
     return result.with_(timings_s={"read_osm": t_read, **result.timings_s})

