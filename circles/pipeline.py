@@ -211,27 +211,23 @@ def run_study(
     step("clipping inputs to the study area")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    area, reach, region = None, None, inputs
-    if boundary is not None:
-        area = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
-        if area.is_empty:
-            raise InputError("the study-area boundary is empty", where=name, parameter="boundary")
-        inputs, reach = clip_inputs(inputs, area, settings)
-    _check_not_empty(name, inputs, region, area, settings)
-    coverage_share, warnings = network_coverage(name, region, area, reach, allow_partial=allow_partial)
+    area = _area_of(boundary, name)
+    inputs, _reach, coverage_share, warnings = _within_reach(
+        inputs, area, settings, name, allow_partial=allow_partial
+    )
     timings["clip"] = time.perf_counter() - t0
     step("building the walk network")
     t0 = time.perf_counter()
-    walkways = inputs.walkways
-    level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
-    network = WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
+    network = _network_of(inputs.walkways)
     timings["build_network"] = time.perf_counter() - t0
     warnings += coordinate_warnings(network, inputs)
     pop = home_population(inputs.homes, population, area)
     warnings += population_warnings(inputs.homes, pop.residents, population, area)
-    inside = None
-    if area is not None:
-        inside = shapely.intersects(area, shapely.points(points_xy(inputs.facilities, WGS84)))
+    inside = (
+        None
+        if area is None
+        else shapely.intersects(area, shapely.points(points_xy(inputs.facilities, WGS84)))
+    )
     measured = measure(
         network,
         inputs.facilities,
@@ -247,18 +243,14 @@ def run_study(
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
-    sites, extra = None, {}
+    siting = None
     if recommend_sites:
         from circles.siting import choose_sites
 
         step("choosing new sites")
         t0 = time.perf_counter()
         siting = choose_sites(measured, settings, boundary, n_sites=recommend_sites, candidates=candidates)
-        sites, extra, warnings = (
-            siting.sites,
-            {"proposed_sites": siting.records()},
-            warnings + list(siting.notes),
-        )
+        warnings += list(siting.notes)
         timings["siting"] = time.perf_counter() - t0
     summary = build_summary(
         name,
@@ -269,7 +261,7 @@ def run_study(
         subareas=subs,
         warnings=tuple(warnings),
         sources={**inputs.sources, "population": pop.info.method},
-        extra=extra,
+        extra={} if siting is None else {"proposed_sites": siting.records()},
     )
     return StudyResult(
         name=name,
@@ -280,10 +272,38 @@ def run_study(
         summary=summary,
         boundary=boundary,
         catchment_areas=measured.catchment_areas,
-        proposed_sites=sites,
+        proposed_sites=None if siting is None else siting.sites,
         timings_s=timings,
         context=measured.context,
     )
+
+
+def _area_of(boundary: gpd.GeoDataFrame | None, name: str):
+    """The study area as one WGS-84 geometry (None: the whole input)."""
+    if boundary is None:
+        return None
+    area = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
+    if area.is_empty:
+        raise InputError("the study-area boundary is empty", where=name, parameter="boundary")
+    return area
+
+
+def _within_reach(
+    inputs: Inputs, area, settings: TravelSettings, name: str, *, allow_partial: bool
+) -> tuple[Inputs, object, float | None, list[str]]:
+    """Inputs clipped to the area and its margin, checked to be there and to cover it."""
+    region, reach = inputs, None
+    if area is not None:
+        inputs, reach = clip_inputs(inputs, area, settings)
+    _check_not_empty(name, inputs, region, area, settings)
+    share, warnings = network_coverage(name, region, area, reach, allow_partial=allow_partial)
+    return inputs, reach, share, warnings
+
+
+def _network_of(walkways: gpd.GeoDataFrame) -> WalkNetwork:
+    """The walk network of the clipped walkways (tunnels, bridges and indoor ways not snapped onto)."""
+    level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
+    return WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
 
 
 def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inputs:

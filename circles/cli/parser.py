@@ -138,6 +138,10 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--encoding", help="text encoding of CSV files (default: UTF-8, then GB18030)")
     g.add_argument("--layer", help="layer (GeoPackage) or sheet (XLSX) of the facility file")
+    _add_homes_and_more(p)
+
+
+def _add_homes_and_more(p: argparse.ArgumentParser) -> None:
     h = p.add_argument_group("homes and population")
     h.add_argument("--homes", default="osm", help="osm (residential buildings) or a file of homes")
     h.add_argument(
