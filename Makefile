@@ -29,6 +29,7 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy circles/engine circles/errors.py circles/crs.py circles/config.py circles/result.py circles/coverage.py circles/residents.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -25,7 +25,7 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def assign_bands(walk_time_min: NDArray[np.float64], bands_min: tuple[float, ...]) -> NDArray:
+def assign_bands(walk_time_min: NDArray[np.float64], bands_min: tuple[float, ...]) -> NDArray[np.object_]:
     """Band label per walking time; NaN times are ``"unreachable"``.
 
     A time exactly on a band edge belongs to the lower band (15.0 min is "10-15").

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 #: A parameter named in a message: a Python identifier in backticks.
 PARAMETER_MENTION = re.compile(r"`([A-Za-z_][A-Za-z0-9_.]*)`")
@@ -73,7 +74,7 @@ class CirclesError(Exception):
     def __str__(self) -> str:
         return self.message()
 
-    def __reduce__(self):  # picklable across processes with its fields
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes with its fields
         return (
             _rebuild,
             (type(self), self.what, self.where, self.parameter, self.fix, self.scope),
@@ -87,7 +88,14 @@ class CirclesError(Exception):
         return names
 
 
-def _rebuild(cls, what, where, parameter, fix, scope):
+def _rebuild(
+    cls: type[CirclesError],
+    what: str,
+    where: str | None,
+    parameter: str | None,
+    fix: str | None,
+    scope: str | None,
+) -> CirclesError:
     err = cls.__new__(cls)
     CirclesError.__init__(err, what, where=where, parameter=parameter, fix=fix, scope=scope)
     return err

@@ -174,15 +174,15 @@ class Summary:
     residents_per_facility: float | None
     population: PopulationInfo
     settings: TravelSettings
-    network: dict
+    network: dict[str, Any]
     network_coverage_of_area: float | None = None
     homes_without_street: int = 0
     homes_on_islands_without_facility: int = 0
-    capacity: dict = field(default_factory=dict)
+    capacity: dict[str, Any] = field(default_factory=dict)
     subareas: tuple[SubareaSummary, ...] = ()
     warnings: tuple[str, ...] = ()
-    sources: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    sources: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:
@@ -309,7 +309,7 @@ class StudyResult:
     boundary: gpd.GeoDataFrame | None = None
     catchment_areas: gpd.GeoDataFrame | None = None
     proposed_sites: gpd.GeoDataFrame | None = None
-    timings_s: dict = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
     context: AnalysisContext | None = field(default=None, repr=False)
 
     def headline(self) -> str:

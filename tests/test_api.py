@@ -12,7 +12,7 @@ import circles
 from circles import StudyResult, TravelSettings, WalkNetwork, analyse
 from circles.engine import SearchPlan, nearest_facility, pair_costs
 from circles.errors import InputError
-from tests.reference import reference_distances
+from circles.testing import reference_distances
 
 UTM = "EPSG:32650"
 

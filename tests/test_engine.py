@@ -11,36 +11,14 @@ from hypothesis import strategies as st
 
 from circles.engine import SearchPlan, Snapped, nearest_facility, search
 from circles.network import WalkNetwork
-from tests.reference import reference_distances
+from circles.testing import HAND_CRS, SQUARE_WITH_ISLAND, reference_distances
 
-UTM = "EPSG:32650"
-
-# A(0,0) ----100---- B(100,0) ----100---- C(200,0)
-#  |                                       |
-# 100            F*(150,10) on B-C        100
-#  |                                       |
-# D(0,-100) -----------200-------------- E(200,-100)        X(1000,0)----400----Y(1400,0)
-#
-# Facilities: F at (150, 10): edge B-C, 50 m from B, access leg 10 m.
-#             G at (0, -100): exactly on node D, access leg 0 m.
-NODES = {
-    "A": (0, 0),
-    "B": (100, 0),
-    "C": (200, 0),
-    "D": (0, -100),
-    "E": (200, -100),
-    "X": (1000, 0),
-    "Y": (1400, 0),
-}
-EDGES = [("A", "B"), ("B", "C"), ("A", "D"), ("C", "E"), ("D", "E"), ("X", "Y")]
+UTM = HAND_CRS
+NODES = SQUARE_WITH_ISLAND.nodes
 
 
 def hand_network() -> WalkNetwork:
-    names = list(NODES)
-    xy = np.array([NODES[k] for k in names], dtype=float)
-    u = [names.index(a) for a, _ in EDGES]
-    v = [names.index(b) for _, b in EDGES]
-    return WalkNetwork.from_arrays(xy, u, v, UTM)
+    return SQUARE_WITH_ISLAND.network()
 
 
 def test_hand_drawn_graph_exact_distances():

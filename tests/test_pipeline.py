@@ -11,7 +11,7 @@ from circles import TravelSettings, run_osm
 from circles.config import FACILITY_PRESETS
 from circles.network import WalkNetwork
 from circles.sources.osm import read_osm
-from tests.reference import reference_distances
+from circles.testing import reference_distances
 
 
 def test_helsinki_headline(helsinki_result):

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
+
+if TYPE_CHECKING:  # pragma: no cover
+    from circles.engine.grid import NodeGrid
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
 
@@ -29,7 +33,11 @@ def index_dtype(max_value: int) -> type[np.signedinteger]:
 
 
 def square_csr(
-    data: NDArray[np.float64], indices: NDArray, indptr: NDArray, *, sorted_indices: bool = True
+    data: NDArray[np.float64],
+    indices: NDArray[np.integer[Any]],
+    indptr: NDArray[np.integer[Any]],
+    *,
+    sorted_indices: bool = True,
 ) -> csr_matrix:
     """A square CSR matrix over the arrays as they are (columns sorted within rows, or not)."""
     size = indptr.shape[0] - 1
@@ -38,7 +46,7 @@ def square_csr(
     return graph
 
 
-def _frozen(*arrays: NDArray) -> None:
+def _frozen(*arrays: NDArray[Any]) -> None:
     for array in arrays:
         array.flags.writeable = False
 
@@ -166,7 +174,7 @@ class TravelGraph:
         return 1.0 / float(rates.min()) if rates.size else 1.0
 
     @cached_property
-    def csr_arrays(self) -> tuple[NDArray[np.integer], NDArray[np.integer], NDArray[np.float64]]:
+    def csr_arrays(self) -> tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], NDArray[np.float64]]:
         """``(indptr, indices, data)`` of the arcs, rows sorted by node, columns within rows.
 
         Arcs not allowed (infinite cost) are left out. Indices are int32 (what
@@ -195,7 +203,7 @@ class TravelGraph:
         return max(float(span[0] * span[1]), 1.0)
 
     @cached_property
-    def grid(self):  # -> circles.engine.grid.NodeGrid (lazy import: grid builds on this module)
+    def grid(self) -> NodeGrid:  # lazy import: grid builds on this module
         """The nodes in square cells, for cutting local subgraphs (built on first use)."""
         from circles.engine.grid import NodeGrid
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 
 from circles.engine.graph import TravelGraph, index_dtype, square_csr
+
+IntArray = NDArray[np.integer[Any]]
 
 #: Coarsest cell of the node grid on a clustered network, metres.
 GRID_MAX_CELL_M = 100.0
@@ -88,7 +91,9 @@ class NodeGrid:
         self.cells = _Cells.build(graph.node_xy)
 
     @cached_property
-    def _grid_csr(self) -> tuple[NDArray, NDArray, NDArray[np.float64], NDArray, NDArray[np.int64]]:
+    def _grid_csr(
+        self,
+    ) -> tuple[IntArray, IntArray, NDArray[np.float64], IntArray, NDArray[np.int64]]:
         """``(indptr, indices, data, degree, grid_position)`` with rows in the grid's order.
 
         Row ``p`` is node ``cells.order[p]`` and ``grid_position[v]`` is the row of node
@@ -139,6 +144,10 @@ class NodeGrid:
         count = np.maximum(grid.cell_start[first_cell + col_hi + 1] - start, 0)
         return start, count, point
 
+    def visit_count(self, xy: ArrayLike, radius_m: ArrayLike) -> int:
+        """How many nodes :meth:`subgraph_near` visits for these discs, counting overlaps."""
+        return int(self.cell_runs(xy, radius_m)[1].sum())
+
     def count_near(self, xy: ArrayLike, radius_m: ArrayLike) -> NDArray[np.int64]:
         """How many nodes :meth:`subgraph_near` would visit for each disc on its own."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
@@ -160,9 +169,7 @@ class NodeGrid:
         source_edge: NDArray[np.int64],
         to_u: NDArray[np.float64],
         to_v: NDArray[np.float64],
-        *,
-        max_nodes: int | None = None,
-    ) -> tuple[csr_matrix, NDArray[np.int64]] | None:
+    ) -> tuple[csr_matrix, NDArray[np.int64]]:
         """The subgraph of the nodes near some points, plus one virtual source row per source.
 
         Every node within ``radius_m`` of a point is in it, with some a little farther
@@ -179,18 +186,13 @@ class NodeGrid:
         source_edge : ndarray of int64
         to_u, to_v : ndarray of float64
             Arc costs from each virtual source to its edge's ends.
-        max_nodes : int, optional
-            Give up (return None) when the cells to visit hold more nodes than this,
-            counting overlaps.
 
         Returns
         -------
-        (scipy.sparse.csr_matrix, ndarray of int64) or None
+        (scipy.sparse.csr_matrix, ndarray of int64)
             The graph and the node of each node row (row ``j + 1`` is ``nodes[j]``).
         """
         start, count, _point = self.cell_runs(xy, radius_m)
-        if max_nodes is not None and int(count.sum()) > max_nodes:
-            return None
         run_start, run_count = _merge_runs(start, start + count)
         grid_rows = concat_ranges(run_start, run_count)
         indptr, cols, data, degree, grid_position = self._grid_csr

@@ -23,6 +23,8 @@ from circles.engine.points import Snapped, along_edge_costs, arrival_costs, same
 #: Most float64 cells of one chunk's cost matrix (sources x subgraph nodes): about 160 MB.
 _CHUNK_CELLS = 20_000_000
 
+Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
+
 
 @dataclass(frozen=True)
 class PairCosts:
@@ -84,7 +86,7 @@ def pair_costs(
     g = search_graph(graph, towards)
     src = np.flatnonzero(sources.attached)
     pts = np.flatnonzero(points.attached)
-    parts: list[tuple[NDArray, NDArray, NDArray]] = []
+    parts: list[Pairs] = []
     if src.size and pts.size:
         on_points = points.subset(pts)
         local = plan.bounded_locally(g.n_nodes)
@@ -127,7 +129,7 @@ def _chunk_pairs(
     u, v = g.edge_u[points.edge], g.edge_v[points.edge]
     if local:
         xy, radius_m = source_discs(g, sources.edge, sources.along_m, sources.access_leg_m, limit)
-        sub, nodes = g.grid.subgraph_near(xy, radius_m, sources.edge, to_u, to_v)  # type: ignore[misc]
+        sub, nodes = g.grid.subgraph_near(xy, radius_m, sources.edge, to_u, to_v)
         first_row = nodes.shape[0] + 1
         row_of = np.zeros(g.n_nodes, dtype=np.int64)  # row 0 is the sink: outside the subgraph
         row_of[nodes] = np.arange(1, first_row)
@@ -166,7 +168,7 @@ def _same_edge(
     return s[ok], p[ok], direct[ok]
 
 
-def _collect(parts: list[tuple[NDArray, NDArray, NDArray]], n_sources: int, n_points: int) -> PairCosts:
+def _collect(parts: list[Pairs], n_sources: int, n_points: int) -> PairCosts:
     """Pairs merged, keeping the least cost of each (source, point), sorted."""
     if not parts:
         empty = np.empty(0, dtype=np.int64)

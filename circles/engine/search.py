@@ -175,9 +175,8 @@ def _local_search(
     # and then the exact count of nodes to visit say it is small.
     if float(radius_m @ radius_m) * np.pi * n / g.extent_m2 <= plan.tile_nodes:
         cap = int(min(max_visits, 2 * plan.tile_nodes))
-        local = grid.subgraph_near(xy, radius_m, edge, to_u, to_v, max_nodes=cap)
-        if local is not None:
-            sub, nodes = local
+        if grid.visit_count(xy, radius_m) <= cap:
+            sub, nodes = grid.subgraph_near(xy, radius_m, edge, to_u, to_v)
             s = nodes.shape[0]  # row 0 is the sink, rows 1..s the nodes
             dist, won = _dijkstra(sub, s + 1, fac_idx.shape[0], limit)
             all_dist = np.full(n, np.inf)
@@ -189,7 +188,7 @@ def _local_search(
     all_dist = np.full(n, np.inf)
     all_facility = np.full(n, -1, dtype=np.int64)
     for members in groups:
-        sub, nodes = grid.subgraph_near(  # type: ignore[misc]  (no max_nodes: never None)
+        sub, nodes = grid.subgraph_near(
             xy[members], radius_m[members], edge[members], to_u[members], to_v[members]
         )
         s = nodes.shape[0]
