@@ -333,6 +333,7 @@ def test_threads_never_change_the_polygons_and_slices_only_within_the_arc_tolera
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_bench_areas_quick_on_helsinki(tmp_path):
     import json
     import subprocess

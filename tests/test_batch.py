@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
+pytestmark = pytest.mark.e2e  # runs the circles command in a subprocess
+
 NANJING = "nanjing_xuanwu_osm/nanjing_xuanwu_osmwebwizard.osm.pbf"
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # runs circles or a bench script in a subprocess
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "engine.py"
 
 

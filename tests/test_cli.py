@@ -11,6 +11,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+pytestmark = pytest.mark.e2e  # runs the circles command in a subprocess
+
 CIRCLES = shutil.which("circles", path=str(Path(sys.executable).parent))
 
 

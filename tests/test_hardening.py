@@ -16,6 +16,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
+pytestmark = pytest.mark.e2e  # runs the circles command in a subprocess
+
 # Central Helsinki, where the bundled extract's homes are.
 HELSINKI_BOX = (24.935, 60.160, 24.955, 60.175)
 
