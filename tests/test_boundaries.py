@@ -109,13 +109,13 @@ def test_projected_boundary_files(tmp_path, districts_path):
         assert areas["name"].tolist() == DISTRICTS
         for got, want in zip(areas.geometry, original.geometry, strict=True):
             assert shapely.hausdorff_distance(got, want) < 1e-7
-    with pytest.raises(InputFileError, match="no layer 'roads'; the file has layers: districts"):
+    with pytest.raises(InputError, match="no layer 'roads'; the file has layers: 'districts'"):
         read_boundary(mercator, layer="roads")
     # A UTM file whose CRS is lost: refuse to guess, name the fix.
     no_prj = tmp_path / "no_prj.shp"
     with pytest.warns(UserWarning, match="'crs' was not provided"):
         source.to_crs("EPSG:32650").set_crs(None, allow_override=True).to_file(no_prj, encoding="utf-8")
-    with pytest.raises(InputError, match=r"states no coordinate system .* give the boundary CRS"):
+    with pytest.raises(InputError, match=r"states no coordinate system .* give the boundary's `crs`"):
         read_boundary(no_prj, name_field="qh")
     assert read_boundary(no_prj, name_field="qh", crs="EPSG:32650")["name"].tolist() == DISTRICTS
 
@@ -158,7 +158,7 @@ def test_missing_and_empty_files(tmp_path):
         read_boundary(tmp_path / "nothing.geojson")
     garbage = tmp_path / "garbage.geojson"
     garbage.write_text("{not json", encoding="utf-8")
-    with pytest.raises(InputFileError, match="cannot be read as a GeoJSON, GeoPackage or Shapefile"):
+    with pytest.raises(InputFileError, match="GDAL does not recognise its contents as a GeoJSON, GeoPackage"):
         read_boundary(garbage)
     empty = _write_geojson(tmp_path / "empty.geojson", [])
     with pytest.raises(EmptyResultError, match="holds no features"):
@@ -174,7 +174,7 @@ def test_bbox_boundary():
         bbox_boundary(22.53, 114.05, 22.55, 114.07)
     with pytest.raises(InputError, match="west must be less than east"):
         bbox_boundary(114.07, 22.53, 114.05, 22.55)
-    with pytest.raises(InputError, match="is out of range; give west,south,east,north"):
+    with pytest.raises(InputError, match="is out of range; give west, south, east, north"):
         bbox_boundary(200, 22.53, 201, 22.55)
     with pytest.raises(InputError, match="not a number"):
         bbox_boundary(float("nan"), 22.53, 114.05, 22.55)

@@ -102,11 +102,9 @@ def decode_text(raw: bytes, encoding: str | None) -> str:
         except UnicodeDecodeError:
             return raw.decode(FALLBACK_ENCODING)
     except UnicodeDecodeError as exc:
-        said = detected.upper() if detected else "UTF-8 nor GB18030/GBK"
+        said = f"is not valid {detected.upper()}" if detected else "is neither UTF-8 nor GB18030/GBK"
         raise InputFileError(
-            f"the text is neither {said} (byte {exc.start})"
-            if not detected
-            else f"the text is not valid {said} (byte {exc.start})",
+            f"the text {said} (byte {exc.start})",
             parameter="encoding",
             fix="save it as UTF-8 or give its `encoding`",
         ) from exc

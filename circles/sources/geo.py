@@ -157,11 +157,22 @@ def _read(path: Path, layer: str | int | None, encoding: str | None) -> gpd.GeoD
             f"cannot be read ({detail(exc, path)})", fix="check that the file is complete"
         ) from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as exc:
-        kind = path.suffix.lstrip(".").upper() or "a geometry file"
-        raise InputFileError(f"cannot be read as {kind} ({detail(exc, path)})", fix="check the file") from exc
+        raise _unreadable(path, exc) from exc
     except (RuntimeError, ValueError, OSError, TypeError, OverflowError) as exc:
-        kind = path.suffix.lstrip(".").upper() or "a geometry file"
-        raise InputFileError(f"cannot be read as {kind} ({detail(exc, path)})", fix="check the file") from exc
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: Path, exc: BaseException) -> InputFileError:
+    """GDAL's failure in plain words (without its advice on driver prefixes)."""
+    kind = path.suffix.lstrip(".").upper() or "a geometry file"
+    text = detail(exc, path)
+    if "not recognized as" in text or "not recognised as" in text:
+        return InputFileError(
+            f"cannot be read as {kind}: GDAL does not recognise its contents as a GeoJSON, GeoPackage "
+            "or Shapefile",
+            fix="check that the file is complete and of the type its name says",
+        )
+    return InputFileError(f"cannot be read as {kind} ({text})", fix="check the file")
 
 
 def read_geo_file(
