@@ -33,7 +33,8 @@ from circles.config import TagPreset
 from circles.crs import WGS84_CODE as WGS84
 from circles.errors import EmptyResultError, InputError, NetworkUnavailableError
 from circles.sources.graphml import FILTER_TAGS, walkways_from_graph
-from circles.sources.osm import KEEP_TAGS, OsmLayers, dedupe_facilities
+from circles.sources.limits import bound_text
+from circles.sources.osm import KEEP_TAGS, OsmLayers, dedupe_facilities, facility_keys
 from circles.sources.walk_filter import OVERPASS_WALK_FILTERS
 
 _HINT = "use a local .osm.pbf extract instead (--pbf); behind a proxy set HTTPS_PROXY"
@@ -322,9 +323,9 @@ def osm_layers_online(
     query: dict[str, bool | str | list[str]] = {**wanted, "building": True}
     query["landuse"] = sorted({"residential", *wanted.get("landuse", [])})
     found = features_online(polygon_wgs84, query, online=online)
-    columns = ["osm_id", *KEEP_TAGS]
-    table = pd.DataFrame(found.drop(columns="geometry")).reindex(columns=columns)
-    table = table.astype(object).where(table.notna(), None)
+    keys = facility_keys(facility_tags)
+    table = pd.DataFrame(found.drop(columns="geometry")).reindex(columns=["osm_id", *keys])
+    table = table.astype(object).where(table.notna(), None).map(bound_text)
     geoms = found.geometry.to_numpy()
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     is_point = shapely.get_type_id(geoms) == 0
@@ -336,11 +337,12 @@ def osm_layers_online(
     records = table.iloc[fac].to_dict("records")
     fac_rows = [{**r, "_polygon": geoms[i]} if polygonal[i] else r for i, r in zip(fac, records, strict=True)]
     fac_geoms = [geoms[i].point_on_surface() if polygonal[i] else geoms[i] for i in fac]
-    facilities = dedupe_facilities(fac_rows, fac_geoms)
+    facilities = dedupe_facilities(fac_rows, fac_geoms, keys)
 
     def layer(mask: np.ndarray) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
-            table.loc[mask].reset_index(drop=True), geometry=gpd.GeoSeries(geoms[mask], crs=WGS84)
+            table.loc[mask, ["osm_id", *KEEP_TAGS]].reset_index(drop=True),
+            geometry=gpd.GeoSeries(geoms[mask], crs=WGS84),
         )
 
     has_building = table["building"].notna().to_numpy()

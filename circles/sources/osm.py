@@ -18,10 +18,24 @@ import shapely
 from circles.config import GENERIC_BUILDINGS, RESIDENTIAL_BUILDINGS, TagPreset
 from circles.crs import WGS84_CODE as WGS84
 from circles.errors import InputFileError
+from circles.sources.formats import OSM_SUFFIXES
+from circles.sources.geo import check_input_file
+from circles.sources.limits import bound_text
 from circles.sources.walk_filter import is_street_level, is_walkable
 
-OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".xml", ".osm.xml", ".osm.bz2", ".osm.gz")
-#: OSM tags kept as columns of every layer.
+__all__ = [
+    "KEEP_TAGS",
+    "OSM_SUFFIXES",
+    "OsmLayers",
+    "dedupe_facilities",
+    "facility_keys",
+    "landuse_cells",
+    "place_at_entrances",
+    "read_osm",
+    "residential_homes",
+]
+
+#: OSM tags kept as columns of every layer (facilities also keep the keys their tags name).
 KEEP_TAGS = (
     "name",
     "name:zh",
@@ -46,8 +60,9 @@ class OsmLayers:
         ``street_level`` (may homes and clinics attach to it; see
         :func:`circles.sources.walk_filter.is_street_level`).
     facilities : GeoDataFrame
-        Points of the requested facility preset: ``osm_id``, ``name``, ``amenity``,
-        ``healthcare``; a facility mapped as both node and building counts once.
+        Points of the requested facility tags: ``osm_id``, :data:`KEEP_TAGS` and every
+        key the tags name (e.g. ``shop``); a facility mapped as both node and building
+        counts once.
     buildings : GeoDataFrame
         Building polygons: ``osm_id``, ``building``, ``building:levels``, ``name``.
     residential_areas : GeoDataFrame
@@ -59,15 +74,6 @@ class OsmLayers:
     facilities: gpd.GeoDataFrame
     buildings: gpd.GeoDataFrame
     residential_areas: gpd.GeoDataFrame
-
-
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise InputFileError(f"{path}: no such OSM file; check the path")
-    if not path.is_file():
-        raise InputFileError(f"{path}: is not a file; give an .osm.pbf or .osm file")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"{path}: the file is empty; download the extract again")
 
 
 def _lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
@@ -82,12 +88,13 @@ def _lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
     return [r for r in runs if len(r) >= 2]
 
 
-def _frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
-    df = (
-        pd.DataFrame(rows, columns=["osm_id", *KEEP_TAGS])
-        if rows
-        else pd.DataFrame(columns=["osm_id", *KEEP_TAGS])
-    )
+def facility_keys(facility_tags: TagPreset) -> tuple[str, ...]:
+    """Columns of a facility layer: :data:`KEEP_TAGS` and every key the facility tags name."""
+    return tuple(dict.fromkeys([*KEEP_TAGS, *(key for key, _ in facility_tags.tags)]))
+
+
+def _frame(rows: list[dict], geoms: list, keys: tuple[str, ...] = KEEP_TAGS) -> gpd.GeoDataFrame:
+    df = pd.DataFrame(rows, columns=["osm_id", *keys]) if rows else pd.DataFrame(columns=["osm_id", *keys])
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84))
 
 
@@ -99,7 +106,8 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
     path : str or Path
         An ``.osm.pbf`` or ``.osm``/``.xml`` (optionally ``.bz2``/``.gz``) file.
     facility_tags : TagPreset
-        Which tagged objects are facilities.
+        Which tagged objects are facilities: any key (``shop=chemist``,
+        ``social_facility=nursing_home``), filtered on and kept as a column.
 
     Returns
     -------
@@ -107,13 +115,15 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
 
     """
     path = Path(path)
-    _check_file(path)
+    check_input_file(path, "OSM file")
     wkb = osmium.geom.WKBFactory()
-    keys = ("highway", "building", "landuse", "amenity", "healthcare", "entrance")
+    fac_keys = facility_keys(facility_tags)
+    tag_keys = tuple(dict.fromkeys(key for key, _ in facility_tags.tags))
+    area_keys = tuple(dict.fromkeys(("building", "landuse", *tag_keys)))
     processor = (
         osmium.FileProcessor(str(path))
-        .with_areas(osmium.filter.KeyFilter("building", "landuse", "amenity", "healthcare"))
-        .with_filter(osmium.filter.KeyFilter(*keys))
+        .with_areas(osmium.filter.KeyFilter(*area_keys))
+        .with_filter(osmium.filter.KeyFilter(*dict.fromkeys(("highway", *area_keys, "entrance"))))
     )
     way_rows: list[dict] = []
     way_level: list[bool] = []
@@ -133,7 +143,7 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
                     loc = obj.location
                     entrances.append((loc.lon, loc.lat, tags["entrance"] == "main", obj.id))
                 if facility_tags.matches(tags) and obj.location.valid():
-                    fac_rows.append(_row(f"node/{obj.id}", tags))
+                    fac_rows.append(_row(f"node/{obj.id}", tags, fac_keys))
                     fac_geoms.append(shapely.Point(obj.location.lon, obj.location.lat))
             elif obj.is_way():
                 if is_walkable(tags):
@@ -155,15 +165,17 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
                     lu_rows.append(_row(osm_id, tags))
                     lu_geoms.append(geom)
                 if facility_tags.matches(tags):
-                    fac_rows.append(_row(osm_id, tags))
+                    fac_rows.append(_row(osm_id, tags, fac_keys))
                     fac_geoms.append(geom.point_on_surface())
                     fac_rows[-1]["_polygon"] = geom
     except RuntimeError as exc:
         raise InputFileError(
-            f"{path}: cannot be read as OSM data ({exc}); check that it is a complete .osm.pbf or .osm file"
+            f"cannot be read as OSM data ({exc})",
+            where=str(path),
+            fix="check that it is a complete .osm.pbf or .osm file",
         ) from None
     fac_geoms = place_at_entrances(fac_rows, fac_geoms, entrances)
-    facilities = dedupe_facilities(fac_rows, fac_geoms)
+    facilities = dedupe_facilities(fac_rows, fac_geoms, fac_keys)
     walkways = _frame(way_rows, way_geoms)
     walkways["street_level"] = np.array(way_level, dtype=bool)
     return OsmLayers(
@@ -217,22 +229,24 @@ def place_at_entrances(
     return out
 
 
-def _row(osm_id: str, tags: dict[str, str]) -> dict:
-    row = {"osm_id": osm_id}
-    row.update({k: tags.get(k) for k in KEEP_TAGS})
+def _row(osm_id: str, tags: dict[str, str], keys: tuple[str, ...] = KEEP_TAGS) -> dict:
+    row: dict = {"osm_id": osm_id}
+    row.update({k: bound_text(tags.get(k)) for k in keys})
     return row
 
 
-def dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+def dedupe_facilities(rows: list[dict], geoms: list, keys: tuple[str, ...] = KEEP_TAGS) -> gpd.GeoDataFrame:
     """Facilities as a frame, dropping a polygon when a facility node lies inside it (mapped twice).
 
     Parameters
     ----------
     rows : list of dict
-        One dict of ``osm_id`` and :data:`KEEP_TAGS` per facility; polygons carry their
+        One dict of ``osm_id`` and ``keys`` per facility; polygons carry their
         outline under ``"_polygon"`` (removed here).
     geoms : list of shapely Point
         The facility points, aligned with ``rows``.
+    keys : tuple of str
+        Tag columns (:func:`facility_keys`).
 
     Returns
     -------
@@ -240,7 +254,7 @@ def dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
         WGS-84 facility points.
     """
     polygons = [r.pop("_polygon", None) for r in rows]
-    frame = _frame(rows, geoms)
+    frame = _frame(rows, geoms, keys)
     frame["located_at"] = [
         r.get("located_at") or ("point on surface" if p is not None else "node")
         for r, p in zip(rows, polygons, strict=True)
