@@ -20,6 +20,7 @@ columns of any table or layer     :data:`MAX_COLUMNS` (1,000)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ __all__ = [
     "bound_text",
     "bound_text_columns",
     "check_file_size",
+    "xml_declares_dtd",
 ]
 
 #: Longest text value kept from any input, characters (longer ones are cut and marked).
@@ -140,3 +142,23 @@ def bound_columns(path: Path, columns: list[object]) -> list[str]:
             fix="delete the columns not needed (keep coordinates, name, kind, capacity, population)",
         )
     return [str(bound_text(str(c))) for c in columns]
+
+
+_XML_MARKUP = (b"<!DOCTYPE", b"<!ENTITY")
+_CHUNK_BYTES = 1 << 20
+
+
+def xml_declares_dtd(stream: BinaryIO) -> bool:
+    """True when an XML stream declares a document type or entities (``<!DOCTYPE``, ``<!ENTITY``).
+
+    Excel and OSMnx never write either; both carry entity-expansion ("billion laughs")
+    and external-entity attacks, so readers refuse such files outright. The whole
+    stream is scanned in chunks (escaped text cannot contain the markup).
+    """
+    tail = b""
+    while chunk := stream.read(_CHUNK_BYTES):
+        window = tail + chunk
+        if any(mark in window for mark in _XML_MARKUP):
+            return True
+        tail = window[-16:]
+    return False

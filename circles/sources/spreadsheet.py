@@ -23,13 +23,11 @@ import pandas as pd
 
 from circles.errors import InputError, InputFileError
 from circles.sources.columns import HEADER_SEARCH_ROWS, header_row
-from circles.sources.limits import MAX_SPREADSHEET_UNPACKED_BYTES, check_file_size
+from circles.sources.limits import MAX_SPREADSHEET_UNPACKED_BYTES, check_file_size, xml_declares_dtd
 from circles.sources.problems import columns_text, detail
 
 __all__ = ["read_spreadsheet"]
 
-_CHUNK = 1 << 20
-_MARKUP = (b"<!DOCTYPE", b"<!ENTITY")
 _FIX_INVALID = "save it again from Excel as .xlsx (or export the sheet as CSV)"
 
 
@@ -63,14 +61,8 @@ def _check_parts(path: Path) -> None:
 
 
 def _declares_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
-    tail = b""
     with archive.open(part) as stream:
-        while chunk := stream.read(_CHUNK):
-            window = tail + chunk
-            if any(mark in window for mark in _MARKUP):
-                return True
-            tail = window[-16:]
-    return False
+        return xml_declares_dtd(stream)
 
 
 def _overflowing_cell(path: Path, sheet: str) -> str | None:
