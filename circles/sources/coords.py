@@ -441,7 +441,9 @@ def frame_to_wgs84(gdf: gpd.GeoDataFrame, source: str | int | pyproj.CRS | None 
     if source is None:
         if gdf.crs is None:
             raise InputError(
-                "the geometries have no coordinate system; state it (e.g. --crs wgs84, gcj02 or EPSG:32650)"
+                "the geometries have no coordinate system",
+                parameter="source",
+                fix="state it as `source` (e.g. wgs84, gcj02 or EPSG:32650)",
             )
         return gdf.to_crs(_WGS84_CRS)
     system = parse_coordinate_system(source)

@@ -35,9 +35,10 @@ from circles.errors import EmptyResultError, InputError, NetworkUnavailableError
 from circles.sources.graphml import FILTER_TAGS, walkways_from_graph
 from circles.sources.limits import bound_text
 from circles.sources.osm import KEEP_TAGS, OsmLayers, dedupe_facilities, facility_keys
+from circles.sources.problems import numbers_text
 from circles.sources.walk_filter import OVERPASS_WALK_FILTERS
 
-_HINT = "use a local .osm.pbf extract instead (--pbf); behind a proxy set HTTPS_PROXY"
+_HINT = "use a local .osm.pbf extract instead; behind a proxy set HTTPS_PROXY"
 #: Longest wait, seconds, for the quick reachability check before an Overpass download.
 PREFLIGHT_TIMEOUT_S = 10.0
 
@@ -167,14 +168,16 @@ def _overpass_reachable(timeout_s: float) -> bool:
 def _check_polygon(polygon_wgs84: shapely.Geometry) -> shapely.Geometry:
     if not isinstance(polygon_wgs84, shapely.Polygon | shapely.MultiPolygon) or polygon_wgs84.is_empty:
         raise InputError(
-            f"an online download needs a study-area polygon, got {type(polygon_wgs84).__name__}; "
-            "give --place, --boundary or --bbox"
+            f"an online download needs a study-area polygon, got {type(polygon_wgs84).__name__}",
+            parameter="polygon_wgs84",
+            fix="give a Polygon or MultiPolygon as `polygon_wgs84` (a place, boundary or bbox)",
         )
     west, south, east, north = polygon_wgs84.bounds
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InputError(
-            f"the study area {polygon_wgs84.bounds} is not in WGS-84 longitude/latitude; "
-            "convert it (e.g. read_boundary(..., crs=...)) before downloading"
+            f"the study area {numbers_text(polygon_wgs84.bounds)} is not in WGS-84 longitude/latitude",
+            parameter="polygon_wgs84",
+            fix="convert it (e.g. read the boundary with its `crs`) before downloading",
         )
     return polygon_wgs84 if polygon_wgs84.is_valid else shapely.make_valid(polygon_wgs84)
 
@@ -383,7 +386,11 @@ def geocode_area(place_name: str, *, online: OnlineSettings | None = None) -> gp
 
     name = str(place_name).strip()
     if not name:
-        raise InputError("the place name is empty; give e.g. --place 'Luohu District, Shenzhen'")
+        raise InputError(
+            "the place name is empty",
+            parameter="place_name",
+            fix="give a `place_name` such as 'Luohu District, Shenzhen'",
+        )
     online = online or OnlineSettings()
     with osmnx_settings(online):
         url = ox.settings.nominatim_url
@@ -393,14 +400,17 @@ def geocode_area(place_name: str, *, online: OnlineSettings | None = None) -> gp
             except InsufficientResponseError as exc:
                 if "0 results" in str(exc):
                     raise InputError(
-                        f"place {name!r} was not found by Nominatim; "
-                        "check the spelling or use a boundary file"
+                        f"place {name!r} was not found by Nominatim",
+                        parameter="place_name",
+                        fix="check the spelling or use a boundary file",
                     ) from None
                 raise NetworkUnavailableError(f"Nominatim gave an unusable answer ({exc}); {_HINT}") from None
             except TypeError:
                 raise InputError(
-                    f"place {name!r} is a point or line in Nominatim, not an area; name the district "
-                    "more precisely (e.g. 'Luohu District, Shenzhen') or use a boundary file or --bbox"
+                    f"place {name!r} is a point or line in Nominatim, not an area",
+                    parameter="place_name",
+                    fix="name the district more precisely (e.g. 'Luohu District, Shenzhen') "
+                    "or use a boundary file or a bounding box",
                 ) from None
     row = found.iloc[0]
     osm_id = f"{row.get('osm_type', '')}/{row.get('osm_id', '')}"
