@@ -21,7 +21,8 @@ import shapely
 
 from circles.crs import WGS84_CODE as WGS84
 from circles.errors import CirclesError, EmptyResultError, InputError, InputFileError
-from circles.sources.coords import frame_to_wgs84, parse_coordinate_system
+from circles.sources.convert import frame_to_wgs84
+from circles.sources.coords import parse_coordinate_system
 from circles.sources.extent import bbox_boundary, buffer_area
 from circles.sources.geo import check_input_file, read_geo_file
 from circles.sources.limits import bound_text

@@ -26,14 +26,8 @@ from circles.sources.columns import (
     find_column,
     text_values,
 )
-from circles.sources.coords import (
-    BD09,
-    GCJ02,
-    WGS84,
-    frame_to_wgs84,
-    parse_coordinate_system,
-    to_wgs84_lonlat,
-)
+from circles.sources.convert import frame_to_wgs84, to_wgs84_lonlat
+from circles.sources.coords import BD09, GCJ02, WGS84, parse_coordinate_system
 from circles.sources.problems import Problems, columns_text, rows_text
 
 __all__ = ["locate", "numeric_column", "numeric_values", "resolve_crs"]
