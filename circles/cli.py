@@ -16,7 +16,7 @@ from pathlib import Path
 
 from circles import __version__
 from circles.config import TravelSettings, parse_speed_kmh
-from circles.errors import CirclesError, InputError
+from circles.errors import CirclesError, InputError, error_scope
 
 log = logging.getLogger("circles")
 
@@ -274,13 +274,14 @@ def _population(args: argparse.Namespace):
 def _read_areas(args: argparse.Namespace, names: list[str] | None):
     from circles.sources.boundaries import read_boundary
 
-    return read_boundary(
-        args.boundary,
-        name_field=args.name_field,
-        names=names,
-        crs=args.boundary_crs,
-        where=_where(args.where),
-    )
+    with error_scope("boundary"):
+        return read_boundary(
+            args.boundary,
+            name_field=args.name_field,
+            names=names,
+            crs=args.boundary_crs,
+            where=_where(args.where),
+        )
 
 
 def _candidates(args: argparse.Namespace):
@@ -290,7 +291,8 @@ def _candidates(args: argparse.Namespace):
         return None
     from circles.sources.files import read_points
 
-    return read_points(args.candidates, crs=args.candidate_crs, encoding=args.encoding)
+    with error_scope("candidates"):
+        return read_points(args.candidates, crs=args.candidate_crs, encoding=args.encoding)
 
 
 def _subareas(args: argparse.Namespace):
@@ -298,12 +300,13 @@ def _subareas(args: argparse.Namespace):
         return None
     from circles.sources.boundaries import read_boundary
 
-    return read_boundary(
-        args.subareas,
-        name_field=args.subarea_name_field,
-        crs=args.subarea_crs,
-        where=_where(args.subarea_where),
-    )
+    with error_scope("subareas"):
+        return read_boundary(
+            args.subareas,
+            name_field=args.subarea_name_field,
+            crs=args.subarea_crs,
+            where=_where(args.subarea_where),
+        )
 
 
 def _run_area(args: argparse.Namespace):

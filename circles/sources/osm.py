@@ -116,8 +116,6 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
     """
     path = Path(path)
     check_input_file(path, "OSM file")
-    wkb = osmium.geom.WKBFactory()
-    fac_keys = facility_keys(facility_tags)
     tag_keys = tuple(dict.fromkeys(key for key, _ in facility_tags.tags))
     area_keys = tuple(dict.fromkeys(("building", "landuse", *tag_keys)))
     processor = (
@@ -125,65 +123,84 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
         .with_areas(osmium.filter.KeyFilter(*area_keys))
         .with_filter(osmium.filter.KeyFilter(*dict.fromkeys(("highway", *area_keys, "entrance"))))
     )
-    way_rows: list[dict] = []
-    way_level: list[bool] = []
-    way_geoms: list = []
-    fac_rows: list[dict] = []
-    fac_geoms: list = []
-    bld_rows: list[dict] = []
-    bld_geoms: list = []
-    lu_rows: list[dict] = []
-    lu_geoms: list = []
-    entrances: list[tuple[float, float, bool, int]] = []
+    found = _Collected(facility_tags)
     try:
         for obj in processor:
             tags = dict(obj.tags)
             if obj.is_node():
-                if tags.get("entrance", "no") != "no" and obj.location.valid():
-                    loc = obj.location
-                    entrances.append((loc.lon, loc.lat, tags["entrance"] == "main", obj.id))
-                if facility_tags.matches(tags) and obj.location.valid():
-                    fac_rows.append(_row(f"node/{obj.id}", tags, fac_keys))
-                    fac_geoms.append(shapely.Point(obj.location.lon, obj.location.lat))
+                found.node(obj, tags)
             elif obj.is_way():
-                if is_walkable(tags):
-                    level = is_street_level(tags)
-                    for run in _lines_of_way(obj):
-                        way_rows.append(_row(f"way/{obj.id}", tags))
-                        way_geoms.append(shapely.LineString(run))
-                        way_level.append(level)
+                found.way(obj, tags)
             elif obj.is_area():
-                osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
-                try:
-                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
-                except RuntimeError:
-                    continue  # broken ring in the extract: skip this polygon
-                if "building" in tags:
-                    bld_rows.append(_row(osm_id, tags))
-                    bld_geoms.append(geom)
-                if tags.get("landuse") == "residential":
-                    lu_rows.append(_row(osm_id, tags))
-                    lu_geoms.append(geom)
-                if facility_tags.matches(tags):
-                    fac_rows.append(_row(osm_id, tags, fac_keys))
-                    fac_geoms.append(geom.point_on_surface())
-                    fac_rows[-1]["_polygon"] = geom
+                found.area(obj, tags)
     except RuntimeError as exc:
         raise InputFileError(
             f"cannot be read as OSM data ({exc})",
             where=str(path),
             fix="check that it is a complete .osm.pbf or .osm file",
         ) from None
-    fac_geoms = place_at_entrances(fac_rows, fac_geoms, entrances)
-    facilities = dedupe_facilities(fac_rows, fac_geoms, fac_keys)
-    walkways = _frame(way_rows, way_geoms)
-    walkways["street_level"] = np.array(way_level, dtype=bool)
-    return OsmLayers(
-        walkways=walkways,
-        facilities=facilities,
-        buildings=_frame(bld_rows, bld_geoms),
-        residential_areas=_frame(lu_rows, lu_geoms),
-    )
+    return found.layers()
+
+
+class _Collected:
+    """Rows and geometries of each layer, gathered in one pass over the file."""
+
+    def __init__(self, facility_tags: TagPreset) -> None:
+        self.tags = facility_tags
+        self.keys = facility_keys(facility_tags)
+        self.wkb = osmium.geom.WKBFactory()
+        self.ways: tuple[list[dict], list, list[bool]] = ([], [], [])
+        self.facilities: tuple[list[dict], list] = ([], [])
+        self.buildings: tuple[list[dict], list] = ([], [])
+        self.landuse: tuple[list[dict], list] = ([], [])
+        self.entrances: list[tuple[float, float, bool, int]] = []
+
+    def node(self, obj: osmium.osm.Node, tags: dict[str, str]) -> None:
+        if not obj.location.valid():
+            return
+        loc = obj.location
+        if tags.get("entrance", "no") != "no":
+            self.entrances.append((loc.lon, loc.lat, tags["entrance"] == "main", obj.id))
+        if self.tags.matches(tags):
+            self.facilities[0].append(_row(f"node/{obj.id}", tags, self.keys))
+            self.facilities[1].append(shapely.Point(loc.lon, loc.lat))
+
+    def way(self, obj: osmium.osm.Way, tags: dict[str, str]) -> None:
+        if not is_walkable(tags):
+            return
+        level = is_street_level(tags)
+        for run in _lines_of_way(obj):
+            self.ways[0].append(_row(f"way/{obj.id}", tags))
+            self.ways[1].append(shapely.LineString(run))
+            self.ways[2].append(level)
+
+    def area(self, obj: osmium.osm.Area, tags: dict[str, str]) -> None:
+        osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
+        try:
+            geom = shapely.from_wkb(self.wkb.create_multipolygon(obj))
+        except RuntimeError:
+            return  # broken ring in the extract: skip this polygon
+        if "building" in tags:
+            self.buildings[0].append(_row(osm_id, tags))
+            self.buildings[1].append(geom)
+        if tags.get("landuse") == "residential":
+            self.landuse[0].append(_row(osm_id, tags))
+            self.landuse[1].append(geom)
+        if self.tags.matches(tags):
+            self.facilities[0].append({**_row(osm_id, tags, self.keys), "_polygon": geom})
+            self.facilities[1].append(geom.point_on_surface())
+
+    def layers(self) -> OsmLayers:
+        rows, geoms = self.facilities
+        facilities = dedupe_facilities(rows, place_at_entrances(rows, geoms, self.entrances), self.keys)
+        walkways = _frame(self.ways[0], self.ways[1])
+        walkways["street_level"] = np.array(self.ways[2], dtype=bool)
+        return OsmLayers(
+            walkways=walkways,
+            facilities=facilities,
+            buildings=_frame(*self.buildings),
+            residential_areas=_frame(*self.landuse),
+        )
 
 
 def place_at_entrances(
