@@ -265,3 +265,48 @@ def test_buffer_area():
     assert buffer_area(square, 0).area == pytest.approx(square.area, rel=1e-9)
     with pytest.raises(InputError, match="non-negative number of metres"):
         buffer_area(square, -5)
+
+
+def test_buffer_area_for_any_extent():
+    from circles.sources.extent import METRES_PER_DEG_LAT_MIN
+
+    # The whole world grown is the whole world (clipped to valid longitude/latitude).
+    world = buffer_area(bbox_boundary(-180, -90, 180, 90), 1125)
+    assert world.equals(shapely.box(-180, -90, 180, 90))
+    # Wider than a UTM zone: buffered in degrees, by at least the distance everywhere.
+    wide = buffer_area(bbox_boundary(0, 0, 179, 60), 1125)
+    assert wide.contains(shapely.Point(118.79, 32.04))  # Nanjing lies inside
+    west, south, east, north = wide.bounds
+    # The radius is the degree width of 1,125 m at the highest latitude reached (60 deg + the margin).
+    radius = 1125 / (111_320 * np.cos(np.radians(60 + 1125 / METRES_PER_DEG_LAT_MIN)))
+    assert (west, south, east, north) == pytest.approx(
+        (-radius, -radius, 179 + radius, 60 + radius), rel=1e-9
+    )
+    geod = pyproj.Geod(ellps="WGS84")
+    for lon, lat, azimuth in ((179.0, 60.0, 45.0), (0.0, 0.0, 225.0), (90.0, 60.0, 0.0), (90.0, 0.0, 180.0)):
+        x, y, _ = geod.fwd(lon, lat, azimuth, 1124)
+        assert wide.contains(shapely.Point(x, y)), (lon, lat, azimuth)
+    # Two districts in different UTM zones: each part in its own zone, exactly as alone.
+    helsinki, nanjing = shapely.box(24.93, 60.16, 24.95, 60.17), shapely.box(118.78, 32.03, 118.80, 32.05)
+    both = buffer_area(gpd.GeoSeries([helsinki, nanjing], crs=4326), 100)
+    for part in (helsinki, nanjing):
+        alone = buffer_area(part, 100)
+        assert both.intersection(alone.envelope).symmetric_difference(alone).area < 1e-12
+    with pytest.raises(InputError, match="non-negative number of metres, got nan"):
+        buffer_area(helsinki, float("nan"))
+
+
+def test_near_global_bbox_finds_the_network_through_the_cli(helsinki_pbf, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    runs = {}
+    for label, extra in (("extract", []), ("world", ["--bbox=-180,-90,180,90"])):
+        out = tmp_path / label
+        args = [sys.executable, "-m", "circles", "run", "--pbf", str(helsinki_pbf), *extra, "--out", str(out)]
+        proc = subprocess.run([*args, "-q"], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        runs[label] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for key in ("homes", "population", "covered_population", "facilities"):
+        assert runs["world"][key] == runs["extract"][key], key

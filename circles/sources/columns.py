@@ -38,7 +38,7 @@ LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "location.lng", "
 LAT_NAMES = ("lat", "latitude", "y", "纬度", "location.lat", "point.y")
 LOCATION_NAMES = ("location", "lnglat", "lonlat", "坐标", "经纬度")
 NAME_NAMES = ("name", "名称", "机构名称", "名字", "title", "站点名称", "单位名称", "医院名称")
-KIND_NAMES = ("kind", "type", "category", "class", "类型", "类别", "分类", "机构类型")
+KIND_NAMES = ("kind", "category", "type", "class", "类型", "类别", "分类", "机构类型")
 CAPACITY_NAMES = ("capacity", "容量", "gps", "doctors", "全科医生数", "医生数")
 POPULATION_NAMES = ("population", "pop", "人口", "人口数", "居民人数", "residents")
 #: Rows searched for a header when the first row holds no coordinate column names.

@@ -26,6 +26,8 @@ __all__ = ["decode_text", "delimiter_of", "read_text_table"]
 #: Tried when the text is not UTF-8: a superset of GBK and GB2312, common for Chinese files.
 FALLBACK_ENCODING = "gb18030"
 _DELIMITERS = (",", "\t", ";", "|")
+#: Characters of a line looked at when searching for the header line.
+_HEADER_SNIFF_CHARS = 1 << 16
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -119,9 +121,16 @@ def delimiter_of(line: str, suffix: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _cells(line: str, suffix: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter_of(line, suffix)), [])
+    except csv.Error:
+        return []
+
+
 def _header_line(lines: list[str], suffix: str, lon_column: str | None, lat_column: str | None) -> int:
     """Index of the header line: the first that names coordinate columns, else the first non-blank."""
-    rows = [next(csv.reader([line], delimiter=delimiter_of(line, suffix)), []) for line in lines]
+    rows = [_cells(line[:_HEADER_SNIFF_CHARS], suffix) for line in lines]
     found = header_row(rows, lon_column, lat_column)
     if found is not None:
         return found
@@ -129,8 +138,8 @@ def _header_line(lines: list[str], suffix: str, lon_column: str | None, lat_colu
 
 
 def _read_bytes(path: Path) -> bytes:
+    check_file_size(path, path.stat().st_size, MAX_TEXT_FILE_BYTES, "the file")
     try:
-        check_file_size(path, path.stat().st_size, MAX_TEXT_FILE_BYTES, "the file")
         return path.read_bytes()
     except OSError as exc:
         raise InputFileError(

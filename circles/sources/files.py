@@ -195,7 +195,7 @@ def read_points(
         that datum.
     name_column, kind_column, capacity_column : str, optional
         Columns copied to the normalised ``name``, ``kind`` and ``capacity`` outputs. By
-        default found among ``name, 名称, 机构名称, title, ...``; ``kind, type, category,
+        default found among ``name, 名称, 机构名称, title, ...``; ``kind, category, type,
         类型, 类别, ...``; ``capacity, 容量, gps, doctors, 全科医生数, ...``.
     name_contains, name_excludes, kind_contains, kind_excludes : str or sequence of str, optional
         Row filters on the name and kind columns: plain substrings (not regular
