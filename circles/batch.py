@@ -22,9 +22,10 @@ import shapely
 from circles.config import TravelSettings
 from circles.crs import WGS84
 from circles.errors import CirclesError, OutputError
-from circles.pipeline import PopulationSpec, clip_inputs, run_study
+from circles.pipeline import run_study
 from circles.report import safe_name, summary_rows, write_outputs
 from circles.sources.assemble import Inputs
+from circles.study_area import PopulationSpec, clip_inputs
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _run_job(job: BatchJob) -> AreaOutcome:
             candidates=job.candidates,
         )
         write_outputs(result, job.folder, offline_map=job.offline_map)
-        return AreaOutcome(job.name, job.folder.name, "done", summary=result.summary)
+        return AreaOutcome(job.name, job.folder.name, "done", summary=result.summary.to_dict())
     except CirclesError as exc:
         return AreaOutcome(job.name, job.folder.name, "failed", error=str(exc))
     except Exception as exc:  # one broken area must not stop the batch
@@ -185,7 +186,16 @@ def run_batch(
             (
                 i,
                 BatchJob(
-                    name, out_dir / folder, clipped, boundary, area_subs, settings, population, offline_map
+                    name,
+                    out_dir / folder,
+                    clipped,
+                    boundary,
+                    area_subs,
+                    settings,
+                    population,
+                    offline_map,
+                    recommend_sites=recommend_sites,
+                    candidates=candidates,
                 ),
             )
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from circles.analysis import StudyResult
 from circles.errors import OutputError
+from circles.result import StudyResult
 from circles.static_map import render_png
 
 OUTPUT_FILES = (
@@ -41,30 +40,34 @@ def summary_rows(summary: dict) -> pd.DataFrame:
     Parameters
     ----------
     summary : dict
-        ``StudyResult.summary``.
+        ``StudyResult.summary.to_dict()`` (the layout of ``summary.json``).
 
     Returns
     -------
     DataFrame
-        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents,
-        facilities, coverage figures and shares per band, walking speed.
+        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents and
+        whether they are estimated, facilities inside / serving from nearby / off the
+        network, coverage figures and shares per band, walking speed and threshold.
     """
-    rows = [_flat_row(summary, "area")]
-    rows += [
-        _flat_row(sub, "subarea", speed_kmh=summary["parameters"]["speed_kmh"])
-        for sub in summary.get("subareas", [])
-    ]
+    params = summary["parameters"]
+    estimated = summary.get("population_method", {}).get("estimated")
+    rows = [_flat_row(summary, "area", params, estimated)]
+    rows += [_flat_row(sub, "subarea", params, estimated) for sub in summary.get("subareas", [])]
     return pd.DataFrame(rows)
 
 
-def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
+def _flat_row(s: dict, level: str, params: dict, estimated: bool | None) -> dict:
+    facilities = s.get("facilities", {})
     row = {
         "level": level,
         "name": s["name"],
         "homes": s["homes"],
         "population": s["population"],
-        "facilities": s.get("facilities", s.get("facilities_inside")),
-        "residents_per_facility": s.get("residents_per_facility", s.get("residents_per_facility_inside")),
+        "population_estimated": estimated,
+        "facilities_inside": facilities.get("inside"),
+        "facilities_nearby_serving": facilities.get("margin_serving"),
+        "facilities_off_network": facilities.get("unattached"),
+        "residents_per_facility": s.get("residents_per_facility"),
         "covered_population": s["covered_population"],
         "covered_share": s["covered_share"],
         "uncovered_population": s["uncovered_population"],
@@ -76,7 +79,10 @@ def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
     if "capacity" in s:
         row["capacity_total"] = s["capacity"]["total"]
         row["capacity_per_10k_residents"] = s["capacity"]["per_10k_residents"]
-    row["speed_kmh"] = speed_kmh if speed_kmh is not None else s["parameters"]["speed_kmh"]
+    if level == "area":
+        row["partial"] = s.get("partial")
+    row["speed_kmh"] = params["speed_kmh"]
+    row["threshold_min"] = params["threshold_min"]
     return row
 
 
@@ -112,10 +118,8 @@ def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool
     try:
         _save_map(result, tmp / "map.html", offline_map)
         render_png(result, tmp / "map.png", proposed_sites=result.proposed_sites)
-        with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
-            json.dump(result.summary, fh, ensure_ascii=False, indent=2, sort_keys=False)
-            fh.write("\n")
-        summary_rows(result.summary).to_csv(tmp / "summary.csv", index=False)
+        (tmp / "summary.json").write_text(result.summary.to_json(), encoding="utf-8")
+        summary_rows(result.summary.to_dict()).to_csv(tmp / "summary.csv", index=False)
         result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
         result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
         result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
