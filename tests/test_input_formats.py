@@ -133,7 +133,7 @@ def test_xlsx_data_on_second_sheet(tmp_path):
         read_points(path)
     assert str(info.value) == (
         f"{path}: the first sheet '说明' has no longitude/latitude columns; the sheets are '说明', '数据', "
-        "and '数据' has them; choose the sheet with `layer` (e.g. layer='数据')"
+        "and '数据' has them; choose the sheet with `layer` (here '数据')"
     )
     assert info.value.parameter == "layer"
     gdf = read_points(path, layer="数据")

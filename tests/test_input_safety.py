@@ -412,3 +412,23 @@ def test_messages_print_plain_numbers():
         bbox_boundary(np.float64(200.0), 22.53, 201.0, 22.55)
     assert "np.float64" not in str(info.value)
     assert str(info.value).startswith("bbox (200, 22.53, 201, 22.55) is out of range")
+
+
+def test_raster_without_people_through_the_cli(helsinki_pbf, tmp_path):
+    import rasterio
+    from affine import Affine
+
+    path = tmp_path / "helsinki_nodata.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", height=200, width=200, count=1, dtype="float32", crs="EPSG:4326",
+        transform=Affine(0.001, 0.0, 24.85, 0.0, -0.001, 60.25), nodata=-99999.0,
+    ) as dst:  # fmt: skip
+        dst.write(np.full((200, 200), -99999.0, dtype=np.float32), 1)
+    proc = circles(
+        "run", "--pbf", str(helsinki_pbf), "--population-raster", str(path), "--out", str(tmp_path / "o")
+    )
+    assert_clean_exit_2(
+        proc, "helsinki_nodata.tif: the raster holds no people under the homes and study area"
+    )
+    assert "give a population-count raster (people per cell)" in proc.stderr
+    assert not (tmp_path / "o").exists()

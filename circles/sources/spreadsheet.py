@@ -112,7 +112,7 @@ def _other_sheet_with_coordinates(book: pd.ExcelFile, first: str, lon: str | Non
             f"the first sheet {first!r} has no longitude/latitude columns; the sheets are "
             f"{columns_text(names)}, and {columns_text(found)} {'has' if len(found) == 1 else 'have'} them",
             parameter="layer",
-            fix=f"choose the sheet with `layer` (e.g. layer={found[0]!r})",
+            fix=f"choose the sheet with `layer` (here {found[0]!r})",
         )
 
 
