@@ -35,6 +35,18 @@ def _message_texts(path: Path) -> list[str]:
     ]
 
 
+def _parameter_keywords(path: Path) -> list[str]:
+    """Every ``parameter="..."`` given to an error."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        kw.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for kw in node.keywords
+        if kw.arg == "parameter" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)
+    ]
+
+
 def _parameters() -> set[str]:
     names: set[str] = set(FIELDS)
     for path in SOURCES.glob("*.py"):
@@ -53,9 +65,20 @@ def test_messages_name_existing_parameters_and_no_flags():
                 mentioned.setdefault(name, path.name)
             for flag in FLAG.findall(text):
                 flags.setdefault(flag, path.name)
+        for name in _parameter_keywords(path):
+            mentioned.setdefault(name, path.name)
     assert not flags, f"command-line flags in library messages: {flags}"
     unknown = {name: where for name, where in mentioned.items() if name not in parameters}
     assert not unknown, f"messages name parameters no reader has: {unknown}"
     # The readers' own parameters are what the messages name.
-    for name in ("lon_column", "lat_column", "crs", "layer", "encoding", "name_field", "population_column"):
+    for name in (
+        "lon_column",
+        "lat_column",
+        "crs",
+        "layer",
+        "encoding",
+        "name_field",
+        "where",
+        "raster_path",
+    ):
         assert name in mentioned, name
