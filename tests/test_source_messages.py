@@ -71,14 +71,6 @@ def test_messages_name_existing_parameters_and_no_flags():
     unknown = {name: where for name, where in mentioned.items() if name not in parameters}
     assert not unknown, f"messages name parameters no reader has: {unknown}"
     # The readers' own parameters are what the messages name.
-    for name in (
-        "lon_column",
-        "lat_column",
-        "crs",
-        "layer",
-        "encoding",
-        "name_field",
-        "where",
-        "raster_path",
-    ):
+    expected = ("lon_column", "lat_column", "crs", "layer", "encoding", "name_field", "raster_path")
+    for name in expected:
         assert name in mentioned, name
