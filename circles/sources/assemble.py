@@ -13,12 +13,9 @@ import geopandas as gpd
 import shapely
 
 from circles.config import TagPreset, facility_preset
-from circles.errors import EmptyResultError, InputError
+from circles.errors import EmptyResultError, InputError, error_scope
+from circles.sources.formats import looks_like_file
 from circles.sources.osm import OsmLayers, read_osm, residential_homes
-
-#: File endings read as a planner's point/polygon file rather than an OSM tag preset.
-TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".geojson", ".json", ".gpkg", ".shp", ".parquet")
-OSM_SUFFIXES = (".pbf", ".osm", ".xml", ".bz2", ".gz")
 
 
 @dataclass(frozen=True)
@@ -104,25 +101,30 @@ class SourceSpec:
 
 
 def facility_source(spec: str) -> tuple[str, TagPreset | Path]:
-    """Classify a ``--facilities`` value as OSM tags or a planner's file.
+    """Classify a ``facilities`` value as OSM tags or a planner's file.
+
+    A value that exists, has a file ending of :mod:`circles.sources.formats` or
+    contains a path separator is a file (a missing one is then reported as a missing
+    file); anything else is a preset name or ``key=value`` tags.
 
     Parameters
     ----------
     spec : str
-        ``"osm"``, ``"osm:hospital"``, ``"primary-care"``, ``"amenity=clinic"`` or a path.
+        ``"osm"``, ``"osm:hospital"``, ``"primary-care"``, ``"amenity=clinic"``,
+        ``"shop=chemist"`` or a path.
 
     Returns
     -------
     ("osm", TagPreset) or ("file", Path)
     """
-    if spec == "osm":
-        return "osm", facility_preset("primary-care")
-    if spec.startswith("osm:"):
-        return "osm", facility_preset(spec[4:])
-    path = Path(spec)
-    if path.suffix.lower() in TABLE_SUFFIXES or path.exists():
-        return "file", path
-    return "osm", facility_preset(spec)
+    with error_scope("facilities"):
+        if spec == "osm":
+            return "osm", facility_preset("primary-care")
+        if spec.startswith("osm:"):
+            return "osm", facility_preset(spec[4:])
+        if looks_like_file(spec):
+            return "file", Path(spec)
+        return "osm", facility_preset(spec)
 
 
 def _osm_layers(spec: SourceSpec, preset: TagPreset, area_wgs84: shapely.Geometry | None) -> OsmLayers:
@@ -132,16 +134,85 @@ def _osm_layers(spec: SourceSpec, preset: TagPreset, area_wgs84: shapely.Geometr
         from circles.sources.online import osm_layers_online
 
         if area_wgs84 is None:
-            raise InputError("an online download needs a study area (--place or --boundary)")
+            raise InputError("an online download needs a study area", parameter="area_wgs84")
         return osm_layers_online(area_wgs84, preset)
     raise InputError(
-        f"facilities or homes from OSM need an OSM network source (--pbf, --osm or --place), "
-        f"not --{spec.network}; give --facilities FILE and --homes FILE"
+        f"facilities and homes from OSM tags need an OSM network source (pbf, osm or place), "
+        f"not {spec.network}",
+        parameter="facilities",
+        fix="give files as `facilities` and `homes`",
     )
+
+
+def _walkways(spec: SourceSpec, layers: OsmLayers | None, sources: dict[str, str]) -> gpd.GeoDataFrame:
+    if spec.network == "graphml":
+        from circles.sources.graphml import read_graphml_walkways
+
+        walkways = read_graphml_walkways(spec.network_path)
+        sources["network"] = Path(spec.network_path).name
+    else:
+        walkways = layers.walkways
+        sources["network"] = (
+            f"OSM online: {spec.place}" if spec.network == "place" else Path(spec.network_path).name
+        )
+    if len(walkways) == 0:
+        raise EmptyResultError(
+            "no walkable ways", where=sources["network"], fix="check that this is the right extract"
+        )
+    return walkways
+
+
+def _facilities(
+    spec: SourceSpec, source: TagPreset | Path, layers: OsmLayers | None, sources: dict, declared: dict
+) -> gpd.GeoDataFrame:
+    if isinstance(source, TagPreset):
+        tag_columns = dict.fromkeys(["amenity", "healthcare", *(key for key, _ in source.tags)])
+        facilities = layers.facilities[["osm_id", "name", *tag_columns, "located_at", "geometry"]]
+        sources["facilities"] = f"OSM {source.name} ({', '.join(f'{k}={v}' for k, v in source.tags)})"
+        if len(facilities) == 0:
+            raise EmptyResultError(
+                f"no facilities tagged {source.name}",
+                where=sources["network"],
+                parameter="facilities",
+                fix="check the tags, or give a facility file as `facilities`",
+            )
+        return facilities
+    from circles.sources.files import read_points
+
+    o = spec.facility_options
+    with error_scope("facilities"):
+        facilities = read_points(source, **asdict(o))
+    sources["facilities"] = f"{Path(source).name} ({o.crs or 'as in the file'})"
+    declared["facilities"] = o.crs or "wgs84"
+    return facilities
+
+
+def _homes(spec: SourceSpec, layers: OsmLayers | None, sources: dict, declared: dict) -> gpd.GeoDataFrame:
+    if spec.homes == "osm":
+        sources["homes"] = "OSM residential buildings"
+        return residential_homes(layers)
+    from circles.sources.files import read_homes
+
+    o = spec.home_options
+    with error_scope("homes"):
+        homes = read_homes(
+            Path(spec.homes),
+            crs=o.crs,
+            lon_column=o.lon_column,
+            lat_column=o.lat_column,
+            encoding=o.encoding,
+            layer=o.layer,
+        )
+    sources["homes"] = f"{Path(spec.homes).name} ({o.crs or 'as in the file'})"
+    declared["homes"] = o.crs or "wgs84"
+    return homes
 
 
 def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None) -> Inputs:
     """Read the network, facilities and homes the spec names.
+
+    Each planner's file is read inside :func:`circles.errors.error_scope` (``"facilities"``,
+    ``"homes"``), so an error naming ``crs`` or ``lon_column`` says which input it concerns.
 
     Parameters
     ----------
@@ -159,52 +230,8 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
     layers = _osm_layers(spec, preset, area_wgs84) if needs_osm else None
     sources: dict[str, str] = {"attribution": "(c) OpenStreetMap contributors, ODbL"}
     declared: dict[str, str] = {}
-
-    if spec.network == "graphml":
-        from circles.sources.graphml import read_graphml_walkways
-
-        walkways = read_graphml_walkways(spec.network_path)
-        sources["network"] = Path(spec.network_path).name
-    else:
-        walkways = layers.walkways
-        sources["network"] = (
-            f"OSM online: {spec.place}" if spec.network == "place" else Path(spec.network_path).name
-        )
-    if len(walkways) == 0:
-        raise EmptyResultError(f"{sources['network']}: no walkable ways; is this the right extract?")
-
-    if kind == "osm":
-        facilities = layers.facilities[["osm_id", "name", "amenity", "healthcare", "located_at", "geometry"]]
-        sources["facilities"] = f"OSM {preset.name} ({', '.join(f'{k}={v}' for k, v in preset.tags)})"
-        if len(facilities) == 0:
-            raise EmptyResultError(
-                f"{sources['network']}: no facilities tagged {preset.name}; "
-                "bring them from a file with --facilities FILE"
-            )
-    else:
-        from circles.sources.files import read_points
-
-        o = spec.facility_options
-        facilities = read_points(fac_source, **asdict(o))
-        sources["facilities"] = f"{Path(fac_source).name} ({o.crs or 'as in the file'})"
-        declared["facilities"] = o.crs or "wgs84"
-
-    if spec.homes == "osm":
-        homes = residential_homes(layers)
-        sources["homes"] = "OSM residential buildings"
-    else:
-        from circles.sources.files import read_homes
-
-        o = spec.home_options
-        homes = read_homes(
-            Path(spec.homes),
-            crs=o.crs,
-            lon_column=o.lon_column,
-            lat_column=o.lat_column,
-            encoding=o.encoding,
-            layer=o.layer,
-        )
-        sources["homes"] = f"{Path(spec.homes).name} ({o.crs or 'as in the file'})"
-        declared["homes"] = o.crs or "wgs84"
+    walkways = _walkways(spec, layers, sources)
+    facilities = _facilities(spec, fac_source, layers, sources, declared)
+    homes = _homes(spec, layers, sources, declared)
     buildings = layers.buildings[["geometry"]] if layers is not None else None
     return Inputs(walkways, facilities, homes, sources, declared, buildings)
