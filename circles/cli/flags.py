@@ -24,6 +24,8 @@ FLAG_OF: dict[str, str] = {
     "network": "--pbf/--osm/--graphml/--place",
     "network_path": "--pbf/--osm/--graphml",
     "place": "--place",
+    "place_name": "--place",
+    "area_wgs84": "--boundary/--bbox/--place",
     "boundary": "--boundary",
     "bbox": "--bbox",
     "subareas": "--subareas",
