@@ -382,15 +382,21 @@ def _print_result(result, out: Path, seconds: float) -> None:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from circles.demo import DEMO_NAME, demo_pbf
+    from circles.fingerprint import fingerprint, study_parts
+    from circles.outdir import check_output_dir
     from circles.pipeline import run_osm
     from circles.report import write_outputs
 
     t0 = time.perf_counter()
+    check_output_dir(args.out)  # before any work: never replace what circles did not write
+    settings = _settings(args)
+    parts = study_parts(sources=demo_pbf(), settings=settings, population=None, name=DEMO_NAME)
+    fp = fingerprint({**parts, "offline_map": args.offline_map}).as_dict()
     stages = _Stages(8, args.quiet)
     stages("reading the bundled Helsinki extract")
-    result = run_osm(demo_pbf(), settings=_settings(args), name=DEMO_NAME, progress=stages)
+    result = run_osm(demo_pbf(), settings=settings, name=DEMO_NAME, progress=stages)
     stages("writing map, tables and layers")
-    out = write_outputs(result, args.out, offline_map=args.offline_map)
+    out = write_outputs(result, args.out, offline_map=args.offline_map, fingerprint=fp)
     stages.close()
     if not args.quiet:
         _print_result(result, out, time.perf_counter() - t0)
@@ -398,28 +404,48 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from circles.fingerprint import fingerprint, study_parts
+    from circles.outdir import area_folder_name, check_output_dir
     from circles.pipeline import reach_margin_m, run_study
-    from circles.report import safe_name, write_outputs
+    from circles.report import write_outputs
     from circles.sources.assemble import load_inputs
     from circles.sources.boundaries import buffer_area
 
     t0 = time.perf_counter()
     settings = _settings(args)
+    if args.out is not None:
+        check_output_dir(args.out)  # before reading any input
     boundary, name = _run_area(args)
+    out_dir = args.out or Path("out") / area_folder_name(name)
+    check_output_dir(out_dir)
     subareas = _subareas(args)
+    spec, population, candidates = _source_spec(args), _population(args), _candidates(args)
+    fp = fingerprint(
+        study_parts(
+            sources=spec,
+            settings=settings,
+            population=population,
+            name=name,
+            boundary=boundary,
+            subareas=subareas,
+            recommend_sites=args.recommend,
+            candidates=candidates,
+            offline_map=args.offline_map,
+        )
+    ).as_dict()
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
     stages = _Stages(8 + (args.recommend > 0), args.quiet)
     stages("reading inputs")
-    inputs = load_inputs(_source_spec(args), area_wgs84=reach)
+    inputs = load_inputs(spec, area_wgs84=reach)
     result = run_study(
         inputs,
         name=name,
         boundary=boundary,
         subareas=subareas,
         settings=settings,
-        population=_population(args),
+        population=population,
         recommend_sites=args.recommend,
-        candidates=_candidates(args),
+        candidates=candidates,
         progress=stages,
     )
     for stage, seconds in result.timings_s.items():
@@ -427,7 +453,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for text in result.summary.get("warnings", []):
         log.warning("circles: warning: %s", text)
     stages("writing map, tables and layers")
-    out = write_outputs(result, args.out or Path("out") / safe_name(name), offline_map=args.offline_map)
+    out = write_outputs(result, out_dir, offline_map=args.offline_map, fingerprint=fp)
     stages.close()
     if not args.quiet:
         _print_result(result, out, time.perf_counter() - t0)
@@ -437,7 +463,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from circles.batch import run_batch
+    from circles.batch import check_area_folders, run_batch
+    from circles.fingerprint import Described, describe
+    from circles.outdir import check_output_dir
     from circles.pipeline import reach_margin_m
     from circles.sources.assemble import load_inputs
     from circles.sources.boundaries import buffer_area
@@ -449,13 +477,17 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     settings = _settings(args)
+    out = args.out or Path("out") / args.boundary.stem
+    check_output_dir(out, kind="batch")  # before reading any input
     names = [n.strip() for n in args.areas.split(",")] if args.areas else None
     areas = _read_areas(args, names)
+    check_area_folders([str(n) for n in areas["name"]], out)  # before reading the network
     subareas = _subareas(args)
     reach = buffer_area(areas, reach_margin_m(settings))
-    out = args.out or Path("out") / args.boundary.stem
+    spec = _source_spec(args)
+    provenance = Described(describe(spec))  # the files as they are before they are read
     log.info("reading inputs once for %d areas", len(areas))
-    inputs = load_inputs(_source_spec(args), area_wgs84=reach)
+    inputs = load_inputs(spec, area_wgs84=reach)
     bar = tqdm(total=len(areas), unit="area", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(outcome) -> None:
@@ -477,6 +509,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         offline_map=args.offline_map,
         recommend_sites=args.recommend,
         candidates=_candidates(args),
+        provenance=provenance,
         progress=progress,
     )
     bar.close()
@@ -485,7 +518,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         for o in outcomes:
             share = o.summary.get("covered_share") if o.summary else None
             figure = "" if share is None else f"{100 * share:.1f}% within {settings.threshold_min:g} min"
-            print(f"  {o.name}: {o.status} {figure}".rstrip())
+            reason = f" ({o.reason})" if o.reason else ""
+            print(f"  {o.name}: {o.status}{reason} {figure}".rstrip())
         done = len(outcomes) - len(failed)
         print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
     return 2 if failed else 0

@@ -1,19 +1,19 @@
-"""Writing a study result to a folder, atomically."""
+"""Writing one study result to its folder: map, static picture, tables and layers.
+
+Where the files may go and how they are published safely is :mod:`circles.outdir`;
+the tables and their CSV form are :mod:`circles.tables`.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from circles.analysis import StudyResult
-from circles.errors import OutputError
-from circles.static_map import render_png
+from circles.outdir import output_folder, safe_name
+from circles.tables import summary_rows, write_csv
+
+__all__ = ["OUTPUT_FILES", "safe_name", "summary_json", "summary_rows", "write_outputs"]
 
 OUTPUT_FILES = (
     "map.html",
@@ -26,139 +26,65 @@ OUTPUT_FILES = (
 )
 
 
-def safe_name(name: str) -> str:
-    """A folder name from a study-area name: no path separators, dots or control characters.
-
-    Chinese and other letters are kept (``"罗湖区"`` stays ``"罗湖区"``); ``"../../x"`` becomes ``"x"``.
-    """
-    cleaned = re.sub(r"[^\w\-]+", "_", name, flags=re.UNICODE).strip("._-")
-    return cleaned or "area"
-
-
-def summary_rows(summary: dict) -> pd.DataFrame:
-    """The summary as a flat table: one row for the area, then one per sub-area.
-
-    Parameters
-    ----------
-    summary : dict
-        ``StudyResult.summary``.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents,
-        facilities, coverage figures and shares per band, walking speed.
-    """
-    rows = [_flat_row(summary, "area")]
-    rows += [
-        _flat_row(sub, "subarea", speed_kmh=summary["parameters"]["speed_kmh"])
-        for sub in summary.get("subareas", [])
-    ]
-    return pd.DataFrame(rows)
+def summary_json(result: StudyResult, fingerprint: dict | None = None) -> str:
+    """The text of ``summary.json``: the result's summary and, when known, its fingerprint."""
+    summary = dict(result.summary)
+    if fingerprint is not None:
+        summary["fingerprint"] = fingerprint
+    return json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
-    row = {
-        "level": level,
-        "name": s["name"],
-        "homes": s["homes"],
-        "population": s["population"],
-        "facilities": s.get("facilities", s.get("facilities_inside")),
-        "residents_per_facility": s.get("residents_per_facility", s.get("residents_per_facility_inside")),
-        "covered_population": s["covered_population"],
-        "covered_share": s["covered_share"],
-        "uncovered_population": s["uncovered_population"],
-        "unreachable_homes": s["unreachable_homes"],
-    }
-    for w in s["within"]:
-        row[f"population_within_{w['minutes']:g}_min"] = w["population"]
-        row[f"share_within_{w['minutes']:g}_min"] = w["population_share"]
-    if "capacity" in s:
-        row["capacity_total"] = s["capacity"]["total"]
-        row["capacity_per_10k_residents"] = s["capacity"]["per_10k_residents"]
-    row["speed_kmh"] = speed_kmh if speed_kmh is not None else s["parameters"]["speed_kmh"]
-    return row
-
-
-def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool = False) -> Path:
+def write_outputs(
+    result: StudyResult,
+    out_dir: str | Path,
+    *,
+    offline_map: bool = False,
+    fingerprint: dict | None = None,
+    area_name: str | None = None,
+) -> Path:
     """Write map, tables and layers into ``out_dir``, replacing it only on success.
 
-    Files are first written into a temporary sibling folder; the previous
-    ``out_dir`` (if any) is replaced only once every file is complete.
+    ``out_dir`` may be new, empty, or a folder circles wrote before (it carries a
+    marker, see :func:`circles.outdir.check_output_dir`); anything else is refused
+    with :class:`circles.errors.OutputError` before a file is written. Files are
+    written into a temporary sibling folder that replaces ``out_dir`` in one step once
+    every file is complete.
 
     Parameters
     ----------
     result : StudyResult
     out_dir : str or Path
-        The folder to (re)place.
+        The folder to (re)place; a symbolic link is written through and kept.
     offline_map : bool
         Inline the map's JavaScript and CSS so it draws without internet access.
+    fingerprint : dict, optional
+        ``Fingerprint.as_dict()`` of the inputs and parameters, recorded in
+        ``summary.json`` and the marker.
+    area_name : str, optional
+        Refuse an existing folder that holds another area's results (batches).
 
     Returns
     -------
     Path
         The output folder.
-
     """
-    out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
-    except OSError as exc:
-        raise OutputError(
-            f"{out_dir}: cannot create the output folder ({exc.strerror}); choose a writable --out"
-        ) from None
-    try:
-        _save_map(result, tmp / "map.html", offline_map)
-        render_png(result, tmp / "map.png", proposed_sites=result.proposed_sites)
-        with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
-            json.dump(result.summary, fh, ensure_ascii=False, indent=2, sort_keys=False)
-            fh.write("\n")
-        summary_rows(result.summary).to_csv(tmp / "summary.csv", index=False)
-        result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
-        result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
-        result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
-        if result.catchment_areas is not None:
-            result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
-        if result.proposed_sites is not None:
-            result.proposed_sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
-        os.chmod(tmp, 0o777 & ~_umask())
-        _replace_dir(tmp, out_dir)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(
-            f"{out_dir}: writing results failed ({exc}); check free space and permissions"
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    with output_folder(out_dir, name=result.name, fingerprint=fingerprint, area_name=area_name) as tmp:
+        _write_files(result, tmp, offline_map, fingerprint)
+    return Path(out_dir)
 
 
-def _save_map(result: StudyResult, path: Path, offline: bool) -> None:
+def _write_files(result: StudyResult, tmp: Path, offline_map: bool, fingerprint: dict | None) -> None:
     from circles.maps import save_map
+    from circles.static_map import render_png
 
-    save_map(result, path, offline=offline, proposed_sites=result.proposed_sites)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap ``new`` into place of ``target``, keeping ``target`` until the swap succeeds."""
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.resolve().parent))
-        os.rmdir(old)
-        os.rename(target, old)
-        try:
-            os.rename(new, target)
-        except OSError:
-            os.rename(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, target)
+    save_map(result, tmp / "map.html", offline=offline_map, proposed_sites=result.proposed_sites)
+    render_png(result, tmp / "map.png", proposed_sites=result.proposed_sites)
+    (tmp / "summary.json").write_text(summary_json(result, fingerprint), encoding="utf-8")
+    write_csv(summary_rows(result.summary), tmp / "summary.csv")
+    result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
+    result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
+    result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
+    if result.catchment_areas is not None:
+        result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
+    if result.proposed_sites is not None:
+        result.proposed_sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")

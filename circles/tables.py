@@ -1,0 +1,109 @@
+"""Flat tables of results and the one CSV writer every table goes through.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or
+carriage return before one) as a formula, so an area named ``=HYPERLINK(...)`` would
+run when a planner opens ``summary.csv``. :func:`write_csv` prefixes such text cells
+with an apostrophe (OWASP's advice for CSV injection); numbers, including negative
+ones, stay numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+#: First characters that make a spreadsheet read a text cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """``"'" + value`` for text a spreadsheet would run as a formula; anything else unchanged.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise_cell` applied to its text cells and column names."""
+    out = frame.copy()
+    for column in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column])):
+            out[column] = out[column].map(neutralise_cell)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path | None = None) -> str | None:
+    """Write ``frame`` as UTF-8 CSV without its index, text cells neutralised.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    path : str or Path, optional
+        Where to write; None returns the text.
+
+    Returns
+    -------
+    str or None
+        The CSV text when ``path`` is None.
+    """
+    safe = neutralise_frame(frame)
+    if path is None:
+        return safe.to_csv(index=False, lineterminator="\n")
+    safe.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    return None
+
+
+def summary_rows(summary: dict) -> pd.DataFrame:
+    """The summary as a flat table: one row for the area, then one per sub-area.
+
+    Parameters
+    ----------
+    summary : dict
+        ``StudyResult.summary``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents,
+        facilities, coverage figures and shares per band, walking speed.
+    """
+    rows = [_flat_row(summary, "area")]
+    rows += [
+        _flat_row(sub, "subarea", speed_kmh=summary["parameters"]["speed_kmh"])
+        for sub in summary.get("subareas", [])
+    ]
+    return pd.DataFrame(rows)
+
+
+def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
+    row = {
+        "level": level,
+        "name": s["name"],
+        "homes": s["homes"],
+        "population": s["population"],
+        "facilities": s.get("facilities", s.get("facilities_inside")),
+        "residents_per_facility": s.get("residents_per_facility", s.get("residents_per_facility_inside")),
+        "covered_population": s["covered_population"],
+        "covered_share": s["covered_share"],
+        "uncovered_population": s["uncovered_population"],
+        "unreachable_homes": s["unreachable_homes"],
+    }
+    for w in s["within"]:
+        row[f"population_within_{w['minutes']:g}_min"] = w["population"]
+        row[f"share_within_{w['minutes']:g}_min"] = w["population_share"]
+    if "capacity" in s:
+        row["capacity_total"] = s["capacity"]["total"]
+        row["capacity_per_10k_residents"] = s["capacity"]["per_10k_residents"]
+    row["speed_kmh"] = speed_kmh if speed_kmh is not None else s["parameters"]["speed_kmh"]
+    return row
