@@ -62,10 +62,7 @@ class Fingerprint:
             return ["(no fingerprint recorded)"]
         if recorded["sha256"] == self.sha256:
             return []
-        old = _flatten(recorded.get("parts", {}))
-        new = _flatten(self.parts)
-        keys = sorted(k for k in old.keys() | new.keys() if old.get(k, _MISSING) != new.get(k, _MISSING))
-        return _shorten(keys) or ["(digest differs)"]
+        return _diff(recorded.get("parts", {}), self.parts, "") or ["(digest differs)"]
 
 
 _MISSING = object()
@@ -229,31 +226,22 @@ def frame_digest(frame) -> dict:
     return {"rows": len(frame), "crs": None if crs is None else crs.to_string(), "sha256": h.hexdigest()}
 
 
-def _flatten(value: object, prefix: str = "") -> dict[str, object]:
-    if isinstance(value, Mapping):
-        out: dict[str, object] = {}
-        for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+#: Keys of a description that stands for one thing (a file, a frame): compared as a whole.
+_IDENTITY_KEYS = frozenset({"text", "file", "path", "size_bytes", "mtime_ns", "files", "sha256", "exists"})
+
+
+def _diff(old: object, new: object, prefix: str) -> list[str]:
+    """Dotted names of the parts that differ, down to a setting or a whole file or frame."""
+    if old == new:
+        return []
+    both = isinstance(old, Mapping) and isinstance(new, Mapping)
+    if both and not (_IDENTITY_KEYS & old.keys() or _IDENTITY_KEYS & new.keys()):
+        out: list[str] = []
+        for key in sorted(old.keys() | new.keys()):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out += _diff(old.get(key, _MISSING), new.get(key, _MISSING), name)
         return out
-    return {prefix: json.dumps(value, sort_keys=True, ensure_ascii=False)}
-
-
-_IDENTITY_KEYS = ("text", "file", "path", "size_bytes", "mtime_ns", "files", "sidecars", "exists", "sha256")
-
-
-def _shorten(keys: list[str]) -> list[str]:
-    """Changed parts in plain words: a file by its part (``sources.facilities``), a setting by name."""
-    out: list[str] = []
-    for key in keys:
-        parts = key.split(".")
-        for marker in _IDENTITY_KEYS:
-            if marker in parts[1:]:
-                parts = parts[: parts.index(marker, 1)]
-                break
-        name = ".".join(parts)
-        if name not in out:
-            out.append(name)
-    return out
+    return [prefix or "(everything)"]
 
 
 def study_parts(

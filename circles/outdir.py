@@ -337,6 +337,9 @@ def output_folder(
         os.chmod(tmp, 0o777 & ~_umask())
         check_output_dir(target.requested, kind="area", area_name=area_name)  # nothing changed meanwhile
         replace_dir(tmp, target.path, MARKER_NAME)
+    except OutputError:  # already says what and where (e.g. from a writer of one file)
+        remove_circles_dir(tmp, MARKER_NAME)
+        raise
     except OSError as exc:
         remove_circles_dir(tmp, MARKER_NAME)
         raise OutputError(

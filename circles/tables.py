@@ -44,7 +44,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path | None = None) -> str | None:
-    """Write ``frame`` as UTF-8 CSV without its index, text cells neutralised.
+    """Write ``frame`` as UTF-8 CSV (RFC 4180) without its index, text cells neutralised.
 
     Parameters
     ----------
@@ -58,9 +58,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path | None = None) -> str | None
         The CSV text when ``path`` is None.
     """
     safe = neutralise_frame(frame)
+    # RFC 4180 line ends: a cell holding a carriage return is then quoted, not split in two rows.
     if path is None:
-        return safe.to_csv(index=False, lineterminator="\n")
-    safe.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        return safe.to_csv(index=False, lineterminator="\r\n")
+    safe.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
     return None
 
 

@@ -29,9 +29,14 @@ OLD_PREFIX = ".circles-old-"
 _DEBRIS = re.compile(r"^\.circles-(tmp|old)-(\d+)-(\d+)-([0-9a-f]+)(\..*)?$")
 
 
-@cache
 def _own_start() -> int:
-    return _start_time(os.getpid()) or 0
+    """This process's start time; keyed by process id, since a forked worker inherits the cache."""
+    return _cached_start(os.getpid())
+
+
+@cache
+def _cached_start(pid: int) -> int:
+    return _start_time(pid) or 0
 
 
 def _start_time(pid: int) -> int | None:

@@ -116,7 +116,7 @@ BAD = {
     "negative sites": (["run", "--pbf", "{pbf}", "--recommend", "-1"], "--recommend"),
     "unwritable output": (
         ["run", "--pbf", "{pbf}", "--out", "{empty_csv}/sub/out"],
-        "choose a writable --out",
+        "choose a writable",
     ),
     "no workers": (["batch", "--pbf", "{pbf}", "--boundary", "{areas}", "--workers", "0"], "--workers"),
 }
@@ -192,5 +192,6 @@ def test_area_names_cannot_escape_the_output_folder(files, tmp_path, helsinki_pb
     out = tmp_path / "batch"
     proc = circles("batch", "--pbf", str(helsinki_pbf), "--boundary", str(areas), "--out", str(out), "-q")
     assert proc.returncode == 0, proc.stderr
-    assert (out / "escaped" / "map.html").is_file()
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    assert folder.name.startswith("escaped-") and (folder / "map.html").is_file()
     assert not (tmp_path.parent / "escaped").exists()

@@ -179,9 +179,9 @@ def test_out_as_a_link_writes_through_it_and_keeps_it(tmp_path, helsinki_pbf):
 def _other_filesystem() -> Path | None:
     for candidate in ("/dev/shm", "/run/user", "/var/tmp"):
         base = Path(candidate)
-        if base.is_dir() and os.access(base, os.W_OK):
-            if base.stat().st_dev != Path(tempfile.gettempdir()).stat().st_dev:
-                return base
+        writable = base.is_dir() and os.access(base, os.W_OK)
+        if writable and base.stat().st_dev != Path(tempfile.gettempdir()).stat().st_dev:
+            return base
     return None
 
 
