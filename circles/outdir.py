@@ -12,16 +12,15 @@ and swapped into place in one step, so a killed run leaves the previous folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from circles.errors import OutputError
+from circles.names import area_folder_name, area_folder_names, safe_name
 from circles.tempdirs import (
     atomic_write_text,
     clean_debris,
@@ -31,10 +30,25 @@ from circles.tempdirs import (
     writer_identity,
 )
 
+__all__ = [
+    "MARKER_NAME",
+    "OutputTarget",
+    "area_folder_name",
+    "area_folder_names",
+    "check_output_dir",
+    "output_folder",
+    "prepare_batch_dir",
+    "read_marker",
+    "safe_name",
+]
+
 #: The marker file inside every folder circles writes.
 MARKER_NAME = ".circles-output.json"
-#: Longest readable part of a folder name made from an area name, in UTF-8 bytes.
-MAX_SAFE_NAME_BYTES = 96
+#: What an area folder written before markers existed may hold.
+LEGACY_AREA_FILES = frozenset(
+    {"map.html", "map.png", "summary.json", "summary.csv", "homes.gpkg", "facilities.gpkg"}
+    | {"service_areas.gpkg", "proposed_sites.gpkg"}
+)
 #: Room kept for the longest file circles writes inside a folder (and GeoPackage journals).
 _INNER_NAME_BYTES = 64
 
@@ -58,61 +72,6 @@ class OutputTarget:
     requested: Path
     path: Path
     marker: dict | None
-
-
-def safe_name(name: str) -> str:
-    """A name with no path separators, dots or control characters (letters of any script kept).
-
-    ``"罗湖区"`` stays ``"罗湖区"``; ``"../../x"`` becomes ``"x"``; nothing left gives ``"area"``.
-    """
-    cleaned = re.sub(r"[^\w\-]+", "_", name, flags=re.UNICODE).strip("._-")
-    return cleaned or "area"
-
-
-def area_folder_name(name: str) -> str:
-    """The folder of an area, from its name alone.
-
-    The name itself when it is already safe and short; otherwise its safe form cut to
-    :data:`MAX_SAFE_NAME_BYTES` plus the first 8 hex digits of the SHA-256 of the exact
-    name, so that ``"a/b"``, ``"a b"`` and ``"a_b"`` get three different folders
-    (``a_b-…``, ``a_b-…``, ``a_b``) whatever else is in the batch.
-
-    Parameters
-    ----------
-    name : str
-
-    Returns
-    -------
-    str
-    """
-    safe = safe_name(name)
-    if safe == name and len(name.encode("utf-8")) <= MAX_SAFE_NAME_BYTES:
-        return name
-    return f"{_cut_utf8(safe, MAX_SAFE_NAME_BYTES)}-{name_hash(name)}"
-
-
-def area_folder_names(names: list[str]) -> list[str]:
-    """:func:`area_folder_name` for each name; names whose folders differ only in letter case get hashes.
-
-    Case-insensitive file systems (macOS, Windows) would put ``West`` and ``west`` in one folder.
-    """
-    folders = [area_folder_name(n) for n in names]
-    counts: dict[str, int] = {}
-    for f in folders:
-        counts[f.casefold()] = counts.get(f.casefold(), 0) + 1
-    return [
-        f"{f}-{name_hash(n)}" if counts[f.casefold()] > 1 and f == n else f
-        for f, n in zip(folders, names, strict=True)
-    ]
-
-
-def name_hash(name: str) -> str:
-    """First 8 hex digits of the SHA-256 of a name (UTF-8)."""
-    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-
-
-def _cut_utf8(text: str, max_bytes: int) -> str:
-    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
 
 
 def read_marker(folder: Path) -> dict | None:
@@ -196,7 +155,7 @@ def _check_existing(path: Path, where: str, kind: str, area_name: str | None) ->
         ) from None
     if not entries:
         return None
-    marker = read_marker(path)
+    marker = read_marker(path) or _legacy_marker(path, entries)
     if marker is None or marker.get("state") != "complete":
         shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
         raise OutputError(
@@ -232,6 +191,40 @@ def _check_existing(path: Path, where: str, kind: str, area_name: str | None) ->
                 fix="move those files out or choose another `out_dir`",
             )
     return marker
+
+
+def _legacy_marker(path: Path, entries: set[str]) -> dict | None:
+    """A marker for a folder written by circles before markers existed, when it can be shown.
+
+    One area's results: only files circles writes, and a summary.json naming circles as
+    its tool. A batch: an index page, a summary table and such area folders only. Their
+    results carry no fingerprint, so a batch recomputes them.
+    """
+    if MARKER_NAME in entries:
+        return None
+    if entries <= LEGACY_AREA_FILES and "summary.json" in entries:
+        try:
+            summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(summary, dict) and summary.get("tool", {}).get("name") == "circles":
+            name = summary.get("name")
+            return {
+                "kind": "area",
+                "state": "complete",
+                "name": name,
+                "files": sorted(entries),
+                "legacy": True,
+            }
+        return None
+    folders = {e for e in entries if (path / e).is_dir() and not (path / e).is_symlink()}
+    if "index.html" in entries and entries - folders <= {"index.html", "summary.csv"}:
+        areas = [
+            read_marker(path / f) or _legacy_marker(path / f, set(os.listdir(path / f))) for f in folders
+        ]
+        if all(a is not None and a.get("kind") == "area" for a in areas):
+            return {"kind": "batch", "state": "complete", "name": None, "files": [], "legacy": True}
+    return None
 
 
 def _check_creatable(path: Path, where: str) -> Path:
@@ -358,7 +351,7 @@ def prepare_batch_dir(out_dir: str | Path) -> Path:
     try:
         target.path.mkdir(parents=True, exist_ok=True)
         clean_debris(target.path, MARKER_NAME)
-        if target.marker is None:
+        if target.marker is None or target.marker.get("legacy"):
             text = marker_text(kind="batch", state="complete", name=None, folder=target.path.name)
             atomic_write_text(target.path / MARKER_NAME, text)
     except OSError as exc:

@@ -30,7 +30,7 @@ _DEBRIS = re.compile(r"^\.circles-(tmp|old)-(\d+)-(\d+)-([0-9a-f]+)(\..*)?$")
 
 
 def _own_start() -> int:
-    """This process's start time; keyed by process id, since a forked worker inherits the cache."""
+    """Start time of the running process, cached by process id (a forked worker inherits the cache)."""
     return _cached_start(os.getpid())
 
 

@@ -315,3 +315,38 @@ def test_clean_up_removes_only_provable_debris_of_dead_runs(tmp_path):
         [f".circles-tmp-{dead}-1-dd", alive.name, ".circles-tmp-notes", "area"]
     )
     assert (tmp_path / "area" / "summary.json").read_text() == "old"
+
+
+def test_folders_written_before_markers_existed_are_recognised(tmp_path, helsinki_result):
+    """An old circles folder (its files and a summary.json naming circles, no marker) may be replaced."""
+    from circles.outdir import check_output_dir
+
+    out = write_outputs(helsinki_result, tmp_path / "old")
+    (out / MARKER_NAME).unlink()
+    assert check_output_dir(out).marker["legacy"] is True
+    write_outputs(helsinki_result, out)
+    assert read_marker(out)["state"] == "complete"
+    # An old batch folder: an index page, a table and such area folders.
+    batch = tmp_path / "batch"
+    write_outputs(helsinki_result, batch / "Helsinki")
+    (batch / "Helsinki" / MARKER_NAME).unlink()
+    (batch / "index.html").write_text("<html>circles</html>")
+    (batch / "summary.csv").write_text("name\nHelsinki\n")
+    assert check_output_dir(batch, kind="batch").marker["kind"] == "batch"
+    # A look-alike with a file of the planner's is not.
+    (out / MARKER_NAME).unlink()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="was not written by circles"):
+        check_output_dir(out)
+
+
+def test_two_runs_give_byte_identical_tables(tmp_path, helsinki_pbf):
+    for name in ("a", "b"):
+        proc = circles("run", "--pbf", str(helsinki_pbf), "--out", str(tmp_path / name), "-q")
+        assert proc.returncode == 0, proc.stderr
+    for table in ("summary.csv", "summary.json"):
+        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+    fingerprint = json.loads((tmp_path / "a" / "summary.json").read_text())["fingerprint"]
+    assert fingerprint["parts"]["sources"]["network_path"]["path"] == str(helsinki_pbf)
+    assert fingerprint["parts"]["travel"]["speed_kmh"] == 4.5
+    assert fingerprint == read_marker(tmp_path / "b")["fingerprint"]
