@@ -197,7 +197,7 @@ def _legacy_marker(path: Path, entries: set[str]) -> dict | None:
     """A marker for a folder written by circles before markers existed, when it can be shown.
 
     One area's results: only files circles writes, and a summary.json naming circles as
-    its tool. A batch: an index page, a summary table and such area folders only. Their
+    its tool. A batch: circles' index page, a summary table and such area folders only. Their
     results carry no fingerprint, so a batch recomputes them.
     """
     if MARKER_NAME in entries:
@@ -218,13 +218,20 @@ def _legacy_marker(path: Path, entries: set[str]) -> dict | None:
             }
         return None
     folders = {e for e in entries if (path / e).is_dir() and not (path / e).is_symlink()}
-    if "index.html" in entries and entries - folders <= {"index.html", "summary.csv"}:
+    if entries - folders == {"index.html", "summary.csv"} and folders and _circles_index(path / "index.html"):
         areas = [
             read_marker(path / f) or _legacy_marker(path / f, set(os.listdir(path / f))) for f in folders
         ]
         if all(a is not None and a.get("kind") == "area" for a in areas):
             return {"kind": "batch", "state": "complete", "name": None, "files": [], "legacy": True}
     return None
+
+
+def _circles_index(path: Path) -> bool:
+    try:
+        return "<title>circles: " in path.read_text(encoding="utf-8", errors="replace")[:2000]
+    except OSError:
+        return False
 
 
 def _check_creatable(path: Path, where: str) -> Path:

@@ -330,8 +330,11 @@ def test_folders_written_before_markers_existed_are_recognised(tmp_path, helsink
     batch = tmp_path / "batch"
     write_outputs(helsinki_result, batch / "Helsinki")
     (batch / "Helsinki" / MARKER_NAME).unlink()
-    (batch / "index.html").write_text("<html>circles</html>")
     (batch / "summary.csv").write_text("name\nHelsinki\n")
+    (batch / "index.html").write_text("<html><title>my page</title></html>")
+    with pytest.raises(OutputError, match="was not written by circles"):
+        check_output_dir(batch, kind="batch")
+    (batch / "index.html").write_text("<html><head><title>circles: 15-minute walk coverage</title>")
     assert check_output_dir(batch, kind="batch").marker["kind"] == "batch"
     # A look-alike with a file of the planner's is not.
     (out / MARKER_NAME).unlink()
