@@ -105,9 +105,9 @@ def _setup_circles(g: Graph):
     from circles.network import WalkNetwork
 
     net = WalkNetwork.from_arrays(g.node_xy, g.u, g.v, g.crs)
-    net.adjacency  # noqa: B018  (builds the cached CSR, a one-off per network)
+    net.travel_graph.adjacency  # noqa: B018  (builds the cached CSR, a one-off per network)
     one = net.snap(g.node_xy[g.u[:1]], max_access_leg_m=1.0)  # builds the STRtree of edges, a one-off too
-    search(net, one, limit_m=1.0)  # builds the node grid and grid-ordered CSR of bounded searches
+    search(net.travel_graph, one, limit=1.0)  # builds the node grid and grid-ordered CSR of bounded searches
     return net
 
 
@@ -122,7 +122,7 @@ def _query_circles(radius_m: float):
         from circles.engine import search
 
         net, snapped = state
-        return Outcome(search(net, snapped, limit_m=radius_m).dist_m)
+        return Outcome(search(net.travel_graph, snapped, limit=radius_m).cost)
 
     return query
 

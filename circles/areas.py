@@ -37,9 +37,9 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
-from circles.engine import NodeDistances
+from circles.engine import NodeCosts, Snapped
 from circles.errors import InputError
-from circles.network import Snapped, WalkNetwork
+from circles.network import WalkNetwork
 
 #: Segments per quarter circle of the buffer's round ends and joins. Four keeps the
 #: polygon within ``buffer_m * (1 - cos(pi / 16))`` (2 % of the width) of the exact buffer.
@@ -50,22 +50,22 @@ DEFAULT_PARTS = 2
 Pieces = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
 
 
-def _check_limit(nodes: NodeDistances, limit_m: float) -> None:
-    if not limit_m <= nodes.limit_m:
+def _check_limit(nodes: NodeCosts, limit_m: float) -> None:
+    if not limit_m <= nodes.limit:
         raise InputError(
-            f"service area of {limit_m:g} m asked from a search cut off at {nodes.limit_m:g} m; "
+            f"service area of {limit_m:g} m asked from a search cut off at {nodes.limit:g} m; "
             "search with a limit at least as long as the longest band"
         )
 
 
 def _reach_from_ends(
-    network: WalkNetwork, nodes: NodeDistances, limit_m: float
+    network: WalkNetwork, nodes: NodeCosts, limit_m: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Metres of each edge reached from its ``u`` end and from its ``v`` end."""
     length = network.edge_length_m
     with np.errstate(invalid="ignore"):
-        from_u = np.clip(limit_m - nodes.dist_m[network.edge_u], 0.0, length)
-        from_v = np.clip(limit_m - nodes.dist_m[network.edge_v], 0.0, length)
+        from_u = np.clip(limit_m - nodes.cost[network.edge_u], 0.0, length)
+        from_v = np.clip(limit_m - nodes.cost[network.edge_v], 0.0, length)
     return np.nan_to_num(from_u, nan=0.0, neginf=0.0), np.nan_to_num(from_v, nan=0.0, neginf=0.0)
 
 
@@ -98,13 +98,13 @@ def _union_intervals(edge: NDArray[np.int64], start: NDArray[np.float64], end: N
     return ev_edge[opens].astype(np.int64), ev_pos[opens], ev_pos[closes]
 
 
-def reached_pieces(network: WalkNetwork, nodes: NodeDistances, facilities: Snapped, limit_m: float) -> Pieces:
+def reached_pieces(network: WalkNetwork, nodes: NodeCosts, facilities: Snapped, limit_m: float) -> Pieces:
     """Reached intervals of edges within ``limit_m`` metres.
 
     Parameters
     ----------
     network : WalkNetwork
-    nodes : NodeDistances
+    nodes : NodeCosts
         The multi-source search result (its limit must be at least ``limit_m``).
     facilities : Snapped
         The facilities of that search.
@@ -166,7 +166,7 @@ def _new_pieces(inner: Pieces, outer: Pieces) -> Pieces:
 
 
 def reached_pieces_by_facility(
-    network: WalkNetwork, nodes: NodeDistances, facilities: Snapped, limit_m: float
+    network: WalkNetwork, nodes: NodeCosts, facilities: Snapped, limit_m: float
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Reached intervals of edges, each labelled with the facility that reaches it first.
 
@@ -196,7 +196,7 @@ def reached_pieces_by_facility(
     plain = np.ones(network.n_edges, bool)
     plain[f_edge] = False
     e = np.flatnonzero(plain & (from_u + from_v > 0))
-    du, dv, le = nodes.dist_m[network.edge_u[e]], nodes.dist_m[network.edge_v[e]], length[e]
+    du, dv, le = nodes.cost[network.edge_u[e]], nodes.cost[network.edge_v[e]], length[e]
     # Where the walks from both ends meet; inf - inf cannot occur since the edge is reached.
     with np.errstate(invalid="ignore"):
         meet = np.clip(np.nan_to_num((dv + le - du) / 2.0, nan=0.0), 0.0, le)
@@ -208,9 +208,9 @@ def reached_pieces_by_facility(
         mine = f_edge == ed
         pieces = _envelope_pieces(
             float(length[ed]),
-            float(nodes.dist_m[network.edge_u[ed]]),
+            float(nodes.cost[network.edge_u[ed]]),
             int(nodes.facility[network.edge_u[ed]]),
-            float(nodes.dist_m[network.edge_v[ed]]),
+            float(nodes.cost[network.edge_v[ed]]),
             int(nodes.facility[network.edge_v[ed]]),
             f_along[mine],
             f_cost[mine],
@@ -449,7 +449,7 @@ def _thread_map(func: Callable, items: list, workers: int | None) -> list:
 
 def service_areas(
     network: WalkNetwork,
-    nodes: NodeDistances,
+    nodes: NodeCosts,
     facilities: Snapped,
     limits_m: Sequence[float],
     buffer_m: float,
@@ -463,7 +463,7 @@ def service_areas(
     Parameters
     ----------
     network : WalkNetwork
-    nodes : NodeDistances
+    nodes : NodeCosts
         The multi-source search result (its limit must be at least ``max(limits_m)``).
     facilities : Snapped
         The facilities of that search.
@@ -522,7 +522,7 @@ def service_areas(
 
 def service_area(
     network: WalkNetwork,
-    nodes: NodeDistances,
+    nodes: NodeCosts,
     facilities: Snapped,
     limit_m: float,
     buffer_m: float,
@@ -556,7 +556,7 @@ def service_area(
 
 def service_areas_by_facility(
     network: WalkNetwork,
-    nodes: NodeDistances,
+    nodes: NodeCosts,
     facilities: Snapped,
     limit_m: float,
     buffer_m: float,

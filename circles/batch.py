@@ -22,9 +22,10 @@ from circles.crs import WGS84
 from circles.errors import CirclesError, InputError
 from circles.fingerprint import Described, describe, fingerprint, study_parts
 from circles.outdir import OutputTarget, area_folder_names, check_output_dir, prepare_batch_dir
-from circles.pipeline import PopulationSpec, clip_inputs, run_study
-from circles.report import write_outputs
+from circles.pipeline import run_study
+from circles.report import with_fingerprint, write_outputs
 from circles.sources.assemble import Inputs
+from circles.study_area import PopulationSpec, clip_inputs
 
 __all__ = ["AreaOutcome", "BatchJob", "check_area_folders", "combined_table", "run_batch", "write_index"]
 
@@ -96,7 +97,7 @@ def _run_job(job: BatchJob) -> AreaOutcome:
         write_outputs(
             result, job.folder, offline_map=job.offline_map, fingerprint=job.fingerprint, area_name=job.name
         )
-        summary = {**result.summary, "fingerprint": job.fingerprint}
+        summary = with_fingerprint(result.summary, job.fingerprint).to_dict()
         return outcome(job.status, summary=summary, reason=job.reason)
     except CirclesError as exc:
         return outcome("failed", error=str(exc), reason=job.reason)

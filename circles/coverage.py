@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from circles.config import TravelSettings
+from circles.result import BandFigure, Coverage
 
 UNREACHABLE = "unreachable"
 
@@ -36,12 +37,9 @@ def assign_bands(walk_time_min: NDArray[np.float64], bands_min: tuple[float, ...
 
 
 def summarize(
-    walk_time_min: NDArray[np.float64],
-    population: NDArray[np.float64],
-    n_facilities: int,
-    settings: TravelSettings,
-) -> dict:
-    """Headline coverage figures for one study area.
+    walk_time_min: NDArray[np.float64], population: NDArray[np.float64], settings: TravelSettings
+) -> Coverage:
+    """Coverage figures of a set of homes.
 
     Parameters
     ----------
@@ -49,60 +47,46 @@ def summarize(
         Minutes to the nearest facility per home; NaN where unreachable.
     population : ndarray
         Residents per home.
-    n_facilities : int
-        Facilities serving the area.
     settings : TravelSettings
+        The threshold ("covered") and the reporting bands.
 
     Returns
     -------
-    dict
-        ``homes``, ``population``, ``covered_homes``, ``covered_population``,
-        ``covered_share`` (of population), ``uncovered_population``,
-        ``unreachable_homes``, ``bands`` (cumulative ``within_<m>_min`` figures
-        and per-band counts), ``facilities``, ``residents_per_facility``.
+    Coverage
+        Homes and residents in total, covered (within the threshold), uncovered,
+        unreachable; cumulative figures within each band and per ring.
 
     """
     pop = np.asarray(population, dtype=float)
     t = np.asarray(walk_time_min, dtype=float)
     total_pop = float(pop.sum())
-    labels = assign_bands(t, settings.bands_min)
-    per_band = []
-    for label in [*band_labels(settings.bands_min), UNREACHABLE]:
-        sel = labels == label
-        per_band.append(
-            {
-                "band": label,
-                "homes": int(sel.sum()),
-                "population": round(float(pop[sel].sum()), 1),
-                "population_share": _share(pop[sel].sum(), total_pop),
-            }
-        )
-    within = []
-    for b in settings.bands_min:
-        sel = t <= b  # NaN compares False
-        within.append(
-            {
-                "minutes": b,
-                "homes": int(sel.sum()),
-                "population": round(float(pop[sel].sum()), 1),
-                "population_share": _share(pop[sel].sum(), total_pop),
-            }
-        )
+    bands = settings.bands_min or ()
+    labels = assign_bands(t, bands)
+
+    def figure(sel: NDArray[np.bool_], label: str, minutes: float | None) -> BandFigure:
+        part = float(pop[sel].sum())
+        return BandFigure(label, minutes, int(sel.sum()), round(part, 1), _share(part, total_pop))
+
+    rings = tuple(figure(labels == lab, lab, None) for lab in [*band_labels(bands), UNREACHABLE])
+    within = tuple(figure(t <= b, "", b) for b in bands)  # NaN compares False
     covered = t <= settings.threshold_min
-    return {
-        "homes": int(t.size),
-        "population": round(total_pop, 1),
-        "threshold_min": settings.threshold_min,
-        "covered_homes": int(covered.sum()),
-        "covered_population": round(float(pop[covered].sum()), 1),
-        "covered_share": _share(pop[covered].sum(), total_pop),
-        "uncovered_population": round(float(pop[~covered].sum()), 1),
-        "unreachable_homes": int(np.isnan(t).sum()),
-        "within": within,
-        "bands": per_band,
-        "facilities": int(n_facilities),
-        "residents_per_facility": (round(total_pop / n_facilities, 1) if n_facilities else None),
-    }
+    return Coverage(
+        homes=int(t.size),
+        population=round(total_pop, 1),
+        threshold_min=settings.threshold_min,
+        covered_homes=int(covered.sum()),
+        covered_population=round(float(pop[covered].sum()), 1),
+        covered_share=_share(pop[covered].sum(), total_pop),
+        uncovered_population=round(float(pop[~covered].sum()), 1),
+        unreachable_homes=int(np.isnan(t).sum()),
+        within=within,
+        bands=rings,
+    )
+
+
+def residents_per_facility(population: float, facilities: int) -> float | None:
+    """Residents per facility, rounded to 0.1; None without facilities."""
+    return round(population / facilities, 1) if facilities else None
 
 
 def _share(part: float, total: float) -> float | None:

@@ -58,13 +58,15 @@ LAYER_PROPOSED = "Proposed sites"
 LAYER_BOUNDARY = "Study area"
 
 
-def band_colours(labels: list[str]) -> dict[str, str]:
-    """Colour per band label: greens for covered bands, red beyond, purple unreachable.
+def band_colours(labels: list[str], threshold_min: float | None = None) -> dict[str, str]:
+    """Colour per band label: greens for bands within the threshold, red beyond, purple unreachable.
 
     Parameters
     ----------
     labels : list of str
-        Band labels from :func:`circles.coverage.band_labels`; the last one is beyond the threshold.
+        Band labels from :func:`circles.coverage.band_labels`; the last one is beyond the longest band.
+    threshold_min : float, optional
+        The coverage threshold; rings above it are gaps (red). Default: the longest band.
 
     Returns
     -------
@@ -72,8 +74,11 @@ def band_colours(labels: list[str]) -> dict[str, str]:
         Hex colour per label, plus ``"unreachable"``.
 
     """
-    covered = labels[:-1]
-    colours = {lab: BAND_AREA_COLOURS[min(i, len(BAND_AREA_COLOURS) - 1)] for i, lab in enumerate(covered)}
+    colours = {}
+    for i, lab in enumerate(labels[:-1]):
+        upper = float(lab.split("-")[1])
+        within = threshold_min is None or upper <= threshold_min
+        colours[lab] = BAND_AREA_COLOURS[min(i, len(BAND_AREA_COLOURS) - 1)] if within else GAP_COLOUR
     colours[labels[-1]] = GAP_COLOUR
     colours[UNREACHABLE] = UNREACHABLE_COLOUR
     return colours
@@ -188,10 +193,10 @@ def build_map(
     if max_home_features < 1:
         raise InputError(f"max_home_features must be at least 1, got {max_home_features}")
     fm = _folium_module(offline)
-    params = result.summary["parameters"]
-    labels = band_labels(tuple(params["bands_min"]))
-    colours = band_colours(labels)
-    threshold_min = float(params["bands_min"][-1])
+    settings = result.settings
+    labels = band_labels(tuple(settings.bands_min or ()))
+    colours = band_colours(labels, settings.threshold_min)
+    threshold_min = settings.threshold_min
     sites = _proposed_sites_wgs84(proposed_sites)
 
     m = fm.Map(tiles=tiles, control_scale=True, prefer_canvas=True, font_size="12px")
@@ -530,7 +535,7 @@ def _legend_html(
     result: StudyResult, labels: list[str], colours: dict[str, str], *, hexes: bool, sites: bool
 ) -> str:
     s = result.summary
-    threshold = s["threshold_min"]
+    threshold = result.settings.threshold_min
     rows = "".join(_swatch(colours[lab], f"{_text(lab)} min") for lab in labels[:-1])
     rows += _swatch(GAP_COLOUR, f"{_text(labels[-1])} min (gap)")
     rows += _swatch(UNREACHABLE_COLOUR, "unreachable")
@@ -540,18 +545,21 @@ def _legend_html(
         rows += _swatch(NO_RESIDENTS_COLOUR, "no residents")
     rows += '<div style="margin-top:4px"></div>'
     rows += _swatch(FACILITY_COLOUR, "facility", round_=True)
-    if s.get("facilities_not_on_network"):
+    if s.facilities.unattached:
         rows += _swatch(DETACHED_FACILITY_COLOUR, "facility not on the walk network", round_=True)
     if sites:
         rows += _swatch(PROPOSED_SITE_COLOUR, "proposed site")
-    share = s["covered_share"]
-    headline = "" if share is None else f"{100 * share:.0f}% of residents within {threshold:g} min"
+    share = s.coverage.covered_share
+    who = "estimated residents" if s.population.estimated else "residents"
+    headline = "" if share is None else f"{100 * share:.0f}% of {who} within {threshold:g} min"
+    if s.partial:
+        headline += " (PARTIAL: the network covers only part of the area)"
     return f"""
 <div id="circles-legend" style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;
  padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-height:70vh;
  overflow:auto">
  <b>{_text(result.name)}</b><br>{_text(headline)}<br>
- <i>walk at {s["parameters"]["speed_kmh"]:g} km/h; areas shaded, homes solid</i>
+ <i>walk at {result.settings.speed_kmh:g} km/h; areas shaded, homes solid</i>
  <style>#circles-legend span{{display:inline-block;width:12px;height:12px;margin-right:6px;
  vertical-align:middle;border:1px solid #666}}
  .circles-site{{width:20px;height:20px;background:{PROPOSED_SITE_COLOUR};color:white;border:1px solid white;

@@ -6,14 +6,13 @@ the tables and their CSV form are :mod:`circles.tables`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from circles.analysis import StudyResult
 from circles.outdir import output_folder, safe_name
+from circles.result import StudyResult, Summary
 from circles.tables import summary_rows, write_csv
 
-__all__ = ["OUTPUT_FILES", "safe_name", "summary_json", "summary_rows", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "safe_name", "summary_rows", "with_fingerprint", "write_outputs"]
 
 OUTPUT_FILES = (
     "map.html",
@@ -26,12 +25,11 @@ OUTPUT_FILES = (
 )
 
 
-def summary_json(result: StudyResult, fingerprint: dict | None = None) -> str:
-    """The text of ``summary.json``: the result's summary and, when known, its fingerprint."""
-    summary = dict(result.summary)
-    if fingerprint is not None:
-        summary["fingerprint"] = fingerprint
-    return json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+def with_fingerprint(summary: Summary, fingerprint: dict | None) -> Summary:
+    """The summary with its ``fingerprint`` section (what produced it), when known."""
+    if fingerprint is None:
+        return summary
+    return summary.with_(extra={**summary.extra, "fingerprint": fingerprint})
 
 
 def write_outputs(
@@ -79,8 +77,9 @@ def _write_files(result: StudyResult, tmp: Path, offline_map: bool, fingerprint:
 
     save_map(result, tmp / "map.html", offline=offline_map, proposed_sites=result.proposed_sites)
     render_png(result, tmp / "map.png", proposed_sites=result.proposed_sites)
-    (tmp / "summary.json").write_text(summary_json(result, fingerprint), encoding="utf-8")
-    write_csv(summary_rows(result.summary), tmp / "summary.csv")
+    summary = with_fingerprint(result.summary, fingerprint)
+    (tmp / "summary.json").write_text(summary.to_json(), encoding="utf-8")
+    write_csv(summary_rows(summary.to_dict()), tmp / "summary.csv")
     result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
     result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
     result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")

@@ -109,8 +109,9 @@ def _installed(names: tuple[str, ...]) -> list[str]:
 
 
 def _local_crs(result: StudyResult):
-    crs = result.summary.get("parameters", {}).get("crs")
-    return crs if crs else result.homes.estimate_utm_crs()
+    if result.context is not None:
+        return result.context.network.crs
+    return result.homes.estimate_utm_crs()
 
 
 def _title(result: StudyResult, width_in: float) -> str:
@@ -121,9 +122,9 @@ def _draw(ax: Axes, result: StudyResult, crs, proposed_sites: gpd.GeoDataFrame |
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    params = result.summary["parameters"]
-    labels = band_labels(tuple(params["bands_min"]))
-    colours = band_colours(labels)
+    settings = result.settings
+    labels = band_labels(tuple(settings.bands_min or ()))
+    colours = band_colours(labels, settings.threshold_min)
     handles = []
 
     if result.boundary is not None and len(result.boundary):

@@ -71,30 +71,34 @@ def summary_rows(summary: dict) -> pd.DataFrame:
     Parameters
     ----------
     summary : dict
-        ``StudyResult.summary``.
+        ``StudyResult.summary.to_dict()`` (the layout of ``summary.json``).
 
     Returns
     -------
     DataFrame
-        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents,
-        facilities, coverage figures and shares per band, walking speed.
+        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents and
+        whether they are estimated, facilities inside / serving from nearby / off the
+        network, coverage figures and shares per band, walking speed and threshold.
     """
-    rows = [_flat_row(summary, "area")]
-    rows += [
-        _flat_row(sub, "subarea", speed_kmh=summary["parameters"]["speed_kmh"])
-        for sub in summary.get("subareas", [])
-    ]
+    params = summary["parameters"]
+    estimated = summary.get("population_method", {}).get("estimated")
+    rows = [_flat_row(summary, "area", params, estimated)]
+    rows += [_flat_row(sub, "subarea", params, estimated) for sub in summary.get("subareas", [])]
     return pd.DataFrame(rows)
 
 
-def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
+def _flat_row(s: dict, level: str, params: dict, estimated: bool | None) -> dict:
+    facilities = s.get("facilities", {})
     row = {
         "level": level,
         "name": s["name"],
         "homes": s["homes"],
         "population": s["population"],
-        "facilities": s.get("facilities", s.get("facilities_inside")),
-        "residents_per_facility": s.get("residents_per_facility", s.get("residents_per_facility_inside")),
+        "population_estimated": estimated,
+        "facilities_inside": facilities.get("inside"),
+        "facilities_nearby_serving": facilities.get("margin_serving"),
+        "facilities_off_network": facilities.get("unattached"),
+        "residents_per_facility": s.get("residents_per_facility"),
         "covered_population": s["covered_population"],
         "covered_share": s["covered_share"],
         "uncovered_population": s["uncovered_population"],
@@ -106,5 +110,8 @@ def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
     if "capacity" in s:
         row["capacity_total"] = s["capacity"]["total"]
         row["capacity_per_10k_residents"] = s["capacity"]["per_10k_residents"]
-    row["speed_kmh"] = speed_kmh if speed_kmh is not None else s["parameters"]["speed_kmh"]
+    if level == "area":
+        row["partial"] = s.get("partial")
+    row["speed_kmh"] = params["speed_kmh"]
+    row["threshold_min"] = params["threshold_min"]
     return row

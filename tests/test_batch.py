@@ -44,15 +44,15 @@ def helsinki_box(helsinki_pbf) -> tuple[float, float, float, float]:
 
 @pytest.fixture(scope="module")
 def helsinki_areas(tmp_path_factory, helsinki_box):
-    """The Helsinki extract cut in West and East halves (in a projected CRS), plus an area at sea."""
+    """The Helsinki homes' extent cut in West and East halves (in a projected CRS), plus an area at sea."""
     minx, miny, maxx, maxy = helsinki_box
     mid = (minx + maxx) / 2
     path = tmp_path_factory.mktemp("areas") / "areas.geojson"
     write_areas(
         path,
         {
-            "West": (minx - 0.01, miny - 0.01, mid, maxy + 0.01),
-            "East": (mid, miny - 0.01, maxx + 0.01, maxy + 0.01),
+            "West": (minx - 1e-4, miny - 1e-4, mid, maxy + 1e-4),
+            "East": (mid, miny - 1e-4, maxx + 1e-4, maxy + 1e-4),
             "Sea": (24.0, 59.0, 24.01, 59.01),
         },
         crs=3067,  # ETRS-TM35FIN: a boundary in another CRS must simply work
@@ -147,7 +147,7 @@ def test_changed_speed_or_facilities_are_recomputed_not_skipped(
     clinics_csv.write_text("\n".join(clinics_csv.read_text().splitlines()[:4]) + "\n")  # three clinics
     fewer = circles(*args, "--speed-kmh", "elderly")
     assert "West: recomputed (inputs changed: sources.facilities)" in fewer.stdout
-    assert json.loads((out / "West" / "summary.json").read_text())["facilities"] < after["facilities"]
+    assert len(gpd.read_file(out / "West" / "facilities.gpkg")) == 3
 
 
 def test_every_kind_of_change_is_recomputed_and_nothing_else(
@@ -163,7 +163,7 @@ def test_every_kind_of_change_is_recomputed_and_nothing_else(
     from circles.sources.assemble import SourceSpec, load_inputs
 
     minx, miny, maxx, maxy = helsinki_box
-    box = (minx - 0.005, miny - 0.005, maxx + 0.005, maxy + 0.005)
+    box = (minx - 1e-4, miny - 1e-4, maxx + 1e-4, maxy + 1e-4)
     areas = gpd.GeoDataFrame({"name": ["Kluuvi"]}, geometry=[shapely.box(*box)], crs=4326)
     spec = SourceSpec("pbf", helsinki_pbf, facilities=str(clinics_csv))
     base = {"settings": TravelSettings(), "population": PopulationSpec(), "provenance": spec}
@@ -178,12 +178,13 @@ def test_every_kind_of_change_is_recomputed_and_nothing_else(
     subareas = gpd.GeoDataFrame({"name": ["north"]}, geometry=[shapely.box(*box).buffer(-0.003)], crs=4326)
     changes = {
         "travel.speed_kmh": {"settings": TravelSettings(speed_kmh=4.0)},
-        "travel.bands_min": {"settings": TravelSettings(bands_min=(5.0, 10.0))},
+        "travel.bands_min": {"settings": TravelSettings(bands_min=(5.0, 15.0))},
+        "travel.threshold_min": {"settings": TravelSettings(threshold_min=10.0, bands_min=(5.0, 10.0, 15.0))},
         "travel.max_access_leg_m": {"settings": TravelSettings(max_access_leg_m=200.0)},
         "population.settings.floor_area_per_person_m2": {
             "population": PopulationSpec(settings=PopulationSettings(floor_area_per_person_m2=30.0))
         },
-        "area.boundary": {"areas": areas.set_geometry([shapely.box(*box).buffer(0.001)])},
+        "area.boundary": {"areas": areas.set_geometry([shapely.box(*box).buffer(-0.0005)])},
         "subareas": {"subareas": subareas},
         "recommend.sites": {"recommend_sites": 1},
         "offline_map": {"offline_map": True},
@@ -228,9 +229,9 @@ def test_folders_follow_the_exact_area_name(tmp_path, helsinki_pbf, helsinki_box
     write_areas(
         areas,
         {
-            "a/b": (minx - 0.01, miny - 0.01, mid, maxy + 0.01),
-            "a b": (mid, miny - 0.01, maxx + 0.01, maxy + 0.01),
-            "a_b": (minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01),
+            "a/b": (minx - 1e-4, miny - 1e-4, mid, maxy + 1e-4),
+            "a b": (mid, miny - 1e-4, maxx + 1e-4, maxy + 1e-4),
+            "a_b": (minx - 1e-4, miny - 1e-4, maxx + 1e-4, maxy + 1e-4),
         },
     )
     out = tmp_path / "city"
@@ -255,7 +256,7 @@ def test_folders_follow_the_exact_area_name(tmp_path, helsinki_pbf, helsinki_box
     proc = circles(*args, "--areas", "a_b", "--out", str(out))
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith(
-        "holds the results of area 'a/b', not 'a_b'; move it away or choose another `out_dir`"
+        "holds the results of area 'a/b', not 'a_b'; move it away or choose another --out"
     )
     assert json.loads((out / "a_b" / "summary.json").read_text())["name"] == "a/b"
 
@@ -305,12 +306,12 @@ def test_no_csv_circles_writes_holds_a_formula(tmp_path, helsinki_pbf, helsinki_
     write_areas(
         areas,
         {
-            n: (minx + i * step, miny - 0.01, minx + (i + 1) * step, maxy + 0.01)
+            n: (minx + i * step, miny - 1e-4, minx + (i + 1) * step, maxy + 1e-4)
             for i, n in enumerate(FORMULAS)
         },
     )
     subs = tmp_path / "subs.geojson"
-    write_areas(subs, {"=cmd|' /C calc'!A0": (minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)})
+    write_areas(subs, {"=cmd|' /C calc'!A0": (minx - 1e-4, miny - 1e-4, maxx + 1e-4, maxy + 1e-4)})
     out = tmp_path / "city"
     args = ["batch", "--pbf", str(helsinki_pbf), "--boundary", str(areas), "--name-field", "area"]
     proc = circles(*args, "--subareas", str(subs), "--subarea-name-field", "area", "--out", str(out), "-q")
@@ -354,7 +355,7 @@ def test_killed_parallel_batch_leaves_no_worker_processes(tmp_path, helsinki_pbf
     minx, miny, maxx, maxy = helsinki_box
     areas = tmp_path / "areas.geojson"
     write_areas(
-        areas, {f"copy {i}": (minx - i * 1e-4, miny - 0.01, maxx + 0.01, maxy + 0.01) for i in range(8)}
+        areas, {f"copy {i}": (minx - (i + 1) * 1e-5, miny - 1e-4, maxx + 1e-4, maxy + 1e-4) for i in range(8)}
     )
     out = tmp_path / "city"
     cmd = [sys.executable, "-m", "circles", "batch", "--pbf", str(helsinki_pbf), "--boundary", str(areas)]
@@ -421,7 +422,7 @@ def test_nanjing_run_and_batch(tmp_path, shared_data):
     )
     assert run.returncode == 0, run.stderr
     north = json.loads((tmp_path / "north" / "summary.json").read_text(encoding="utf-8"))
-    assert north["name"] == "玄武西" and north["homes"] > 100 and north["facilities"] >= 3
+    assert north["name"] == "玄武西" and north["homes"] > 100 and north["facilities"]["inside"] >= 3
     assert pd.read_csv(tmp_path / "north" / "summary.csv")["homes"][0] == north["homes"]
     batch = circles(
         "batch",

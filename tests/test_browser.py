@@ -145,7 +145,7 @@ def test_offline_map_draws_without_network(browser, helsinki_result, tmp_path):
 
     legend = page.locator("#circles-legend")
     assert legend.is_visible()
-    assert "84% of residents within 15 min" in legend.inner_text()
+    assert "84% of estimated residents within 15 min" in legend.inner_text()
 
     shot = tmp_path / "offline_map.png"
     page.screenshot(path=str(shot))

@@ -49,7 +49,7 @@ def test_map_html_has_layers_legend_and_popups(helsinki_result):
         "Facilities",
     ):
         assert layer in html, layer
-    assert "circles-legend" in html and "84% of residents within 15 min" in html
+    assert "circles-legend" in html and "84% of estimated residents within 15 min" in html
     assert "Diacor Keskusta" in html and "nearest facility for" in html
     assert "OpenStreetMap contributors" in html
 
@@ -146,8 +146,8 @@ def _renamed(result, name: str):
     fac.loc[0, "name"] = name
     fac.loc[1, "attached"] = False
     fac["capacity"] = [3, None, 5, 1, 2, 4, 6]
-    summary = {**result.summary, "facilities_not_on_network": 1}
-    return dataclasses.replace(result, facilities=fac, summary=summary)
+    counts = dataclasses.replace(result.summary.facilities, unattached=1)
+    return result.with_(facilities=fac, summary=result.summary.with_(facilities=counts))
 
 
 def test_chinese_and_hostile_names_are_escaped(helsinki_result, tmp_path):

@@ -17,7 +17,7 @@ def test_notebook_runs(path):
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             exec(compile("".join(cell["source"]), f"{path.name}:{cell['id']}", "exec"), namespace)
-    assert namespace["result"].summary["homes"] == 59
+    assert namespace["result"].summary.coverage.homes == 59
     assert "leaflet" in namespace["m"].get_root().render().lower()
 
 

@@ -107,7 +107,8 @@ def test_catchment_polygons_cover_the_longest_band(helsinki_result, tmp_path):
     catch = gpd.read_file(out / "service_areas.gpkg", layer="catchments").to_crs(32635)
     bands = gpd.read_file(out / "service_areas.gpkg", layer="service_areas").to_crs(32635)
     assert len(catch) == 7
-    assert catch["catchment_population"].sum() == pytest.approx(helsinki_result.summary["population"], abs=1)
+    total = helsinki_result.summary.coverage.population
+    assert catch["catchment_population"].sum() == pytest.approx(total, abs=1)
     union = catch.union_all()
     assert abs(union.area - bands.geometry.iloc[-1].area) < 1e-6 * union.area
 
