@@ -14,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Imports allowed to come from an optional extra: module -> extra.
 OPTIONAL = {"rasterio": "raster"}
 #: Declared dependencies used through another library, never imported by name.
-USED_THROUGH = {"openpyxl": "pandas.read_excel(engine='openpyxl')", "defusedxml": "openpyxl parses workbooks with it"}
+USED_THROUGH = {
+    "openpyxl": "pandas.read_excel(engine='openpyxl')",
+    "defusedxml": "openpyxl parses workbooks with it",
+}
 
 
 def _name(requirement: str) -> str:

@@ -95,17 +95,22 @@ def _warn(result) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Analyse the embedded central-Helsinki extract."""
     from circles.demo import DEMO_NAME, demo_pbf
+    from circles.fingerprint import fingerprint, study_parts
+    from circles.outdir import check_output_dir
     from circles.pipeline import run_osm
     from circles.report import write_outputs
 
     t0 = time.perf_counter()
+    check_output_dir(args.out)  # before any work: never replace what circles did not write
     settings = options.travel_settings(args)
+    parts = study_parts(sources=demo_pbf(), settings=settings, population=None, name=DEMO_NAME)
+    fp = fingerprint({**parts, "offline_map": args.offline_map}).as_dict()
     stages = Stages(8, args.quiet, args.verbose)
     stages("reading the bundled Helsinki extract")
     result = _translated(run_osm(demo_pbf(), settings=settings, name=DEMO_NAME, progress=stages))
     _warn(result)
     stages("writing map, tables and layers")
-    out = write_outputs(result, args.out, offline_map=args.offline_map)
+    out = write_outputs(result, args.out, offline_map=args.offline_map, fingerprint=fp)
     stages.close()
     if not args.quiet:
         print_result(result, out, time.perf_counter() - t0, options.output_crs(args))
@@ -114,8 +119,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Analyse one study area."""
+    from circles.fingerprint import fingerprint, study_parts
+    from circles.outdir import area_folder_name, check_output_dir
     from circles.pipeline import run_study
-    from circles.report import safe_name, write_outputs
+    from circles.report import write_outputs
     from circles.sources.assemble import load_inputs
     from circles.sources.boundaries import buffer_area
     from circles.study_area import reach_margin_m
@@ -123,20 +130,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     settings = options.travel_settings(args)
     system = options.output_crs(args)
+    if args.out is not None:
+        check_output_dir(args.out)  # before reading any input
     boundary, name = options.run_area(args)
+    out_dir = args.out or Path("out") / area_folder_name(name)
+    check_output_dir(out_dir)
     subareas = options.subareas(args)
     candidates = options.candidates(args)
+    spec, population = options.source_spec(args), options.population_spec(args)
+    fp = fingerprint(  # the files as they are before they are read
+        study_parts(
+            sources=spec,
+            settings=settings,
+            population=population,
+            name=name,
+            boundary=boundary,
+            subareas=subareas,
+            recommend_sites=args.recommend,
+            candidates=candidates,
+            offline_map=args.offline_map,
+        )
+    ).as_dict()
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
     stages = Stages(8 + (args.recommend > 0), args.quiet, args.verbose)
     stages("reading inputs")
-    inputs = load_inputs(options.source_spec(args), area_wgs84=reach)
+    inputs = load_inputs(spec, area_wgs84=reach)
     result = run_study(
         inputs,
         name=name,
         boundary=boundary,
         subareas=subareas,
         settings=settings,
-        population=options.population_spec(args),
+        population=population,
         recommend_sites=args.recommend,
         candidates=candidates,
         allow_partial=args.allow_partial,
@@ -147,9 +172,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.debug("  %-14s %.3f s", stage, seconds)
     _warn(result)
     stages("writing map, tables and layers")
-    out = write_outputs(
-        result, args.out or Path("out") / safe_name(name), offline_map=args.offline_map, output_crs=system
-    )
+    out = write_outputs(result, out_dir, offline_map=args.offline_map, fingerprint=fp, output_crs=system)
     stages.close()
     if not args.quiet:
         print_result(result, out, time.perf_counter() - t0, system)
@@ -160,7 +183,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Analyse every area of a boundary file."""
     from tqdm import tqdm
 
-    from circles.batch import run_batch
+    from circles.batch import check_area_folders, run_batch
+    from circles.fingerprint import Described, describe
+    from circles.outdir import check_output_dir
     from circles.sources.assemble import load_inputs
     from circles.sources.boundaries import buffer_area
     from circles.study_area import reach_margin_m
@@ -172,14 +197,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     settings = options.travel_settings(args)
+    out = args.out or Path("out") / args.boundary.stem
+    check_output_dir(out, kind="batch")  # before reading any input
     names = [n.strip() for n in args.areas.split(",")] if args.areas else None
     areas = options.read_areas(args, names)
+    check_area_folders([str(n) for n in areas["name"]], out)  # before reading the network
     subareas = options.subareas(args)
     candidates = options.candidates(args)
     reach = buffer_area(areas, reach_margin_m(settings))
-    out = args.out or Path("out") / args.boundary.stem
+    spec = options.source_spec(args)
+    provenance = Described(describe(spec))  # the files as they are before they are read
     log.debug("reading inputs once for %d areas", len(areas))
-    inputs = load_inputs(options.source_spec(args), area_wgs84=reach)
+    inputs = load_inputs(spec, area_wgs84=reach)
     bar = tqdm(total=len(areas), unit="area", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(outcome) -> None:
@@ -201,6 +230,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         offline_map=args.offline_map,
         recommend_sites=args.recommend,
         candidates=candidates,
+        provenance=provenance,
         progress=progress,
     )
     bar.close()
@@ -213,7 +243,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             figure = (
                 "" if share is None else f"{100 * share:.1f}% of {who} within {settings.threshold_min:g} min"
             )
-            print(f"  {o.name}: {o.status} {figure}".rstrip())
+            reason = f" ({o.reason})" if o.reason else ""
+            print(f"  {o.name}: {o.status}{reason} {figure}".rstrip())
         done = len(outcomes) - len(failed)
         print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
     return 2 if failed else 0
