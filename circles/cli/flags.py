@@ -26,6 +26,7 @@ FLAG_OF: dict[str, str] = {
     "place": "--place",
     "place_name": "--place",
     "area_wgs84": "--boundary/--bbox/--place",
+    "polygon_wgs84": "--boundary/--bbox/--place",
     "boundary": "--boundary",
     "bbox": "--bbox",
     "subareas": "--subareas",

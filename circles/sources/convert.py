@@ -132,8 +132,8 @@ def frame_to_wgs84(gdf: gpd.GeoDataFrame, source: str | int | pyproj.CRS | None 
         if gdf.crs is None:
             raise InputError(
                 "the geometries have no coordinate system",
-                parameter="source",
-                fix="state it as `source` (e.g. wgs84, gcj02 or EPSG:32650)",
+                parameter="crs",
+                fix="state it as `crs` (e.g. wgs84, gcj02 or EPSG:32650)",
             )
         return gdf.to_crs(WGS84_CRS)
     system = parse_coordinate_system(source)
