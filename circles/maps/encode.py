@@ -117,3 +117,9 @@ def script_json(value: object) -> str:
     """JSON safe to place inside a ``<script>`` element (no ``</``, no raw U+2028/9)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def decode_points(geom: dict) -> NDArray[np.float64]:
+    """The ``(n, 2)`` longitude, latitude of an encoded layer's points, as the page decodes them."""
+    c = np.asarray(geom["c"], dtype=np.int64).reshape(-1, 2)
+    return np.cumsum(c, axis=0) * geom["q"]

@@ -58,10 +58,11 @@ def home_props(result: StudyResult, notes: list[str]) -> dict[str, list]:
         homes["unreachable_reason"] if "unreachable_reason" in homes else pd.Series("", index=homes.index)
     )
     reason = reason.fillna("").astype(str).map(bound_text)
-    codes, uniques = pd.factorize(reason)
+    text = reason.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(np.where(text == "", None, text))
     offset = len(notes)
     notes.extend(str(u) for u in uniques)
-    note_idx = np.where(reason.to_numpy() == "", -1, codes + offset)
+    note_idx = np.where(codes < 0, -1, codes + offset)
     props = {
         "b": np.where(band < 0, len(labels) - 1, band).astype(int).tolist(),
         "w": np.where(np.isnan(walk), -1, np.rint(10 * np.nan_to_num(walk))).astype(int).tolist(),
