@@ -47,7 +47,7 @@ MARKER_NAME = ".circles-output.json"
 #: What an area folder written before markers existed may hold.
 LEGACY_AREA_FILES = frozenset(
     {"map.html", "map.png", "summary.json", "summary.csv", "homes.gpkg", "facilities.gpkg"}
-    | {"service_areas.gpkg", "proposed_sites.gpkg", "proposed_sites.csv"}
+    | {"service_areas.gpkg", "proposed_sites.gpkg", "proposed_sites.csv", "circles.gpkg"}
 )
 #: Room kept for the longest file circles writes inside a folder (and GeoPackage journals).
 _INNER_NAME_BYTES = 64

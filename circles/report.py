@@ -1,28 +1,49 @@
 """Writing one study result to its folder: map, static picture, tables and layers.
 
 Where the files may go and how they are published safely is :mod:`circles.outdir`;
-the tables and their CSV form are :mod:`circles.tables`.
+the tables and their CSV form are :mod:`circles.tables`; the GIS layers and their QGIS
+styles are :mod:`circles.gis`; the web map is :mod:`circles.maps`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
+
+from circles.gis import GEOPARQUET_FOLDER, GPKG_NAME
+from circles.maps import MapOptions
 from circles.outdir import output_folder, safe_name
 from circles.result import StudyResult, Summary
 from circles.tables import sites_table, summary_rows, write_csv
 
-__all__ = ["OUTPUT_FILES", "safe_name", "summary_rows", "with_fingerprint", "write_outputs"]
+__all__ = [
+    "DEPRECATED_FILES",
+    "OPTIONAL_OUTPUTS",
+    "OUTPUT_FILES",
+    "safe_name",
+    "summary_rows",
+    "with_fingerprint",
+    "write_outputs",
+]
 
+#: What every area folder holds.
 OUTPUT_FILES = (
     "map.html",
     "map.png",
     "summary.json",
     "summary.csv",
+    GPKG_NAME,
     "homes.gpkg",
     "facilities.gpkg",
     "service_areas.gpkg",
 )
+#: Written only when asked for: proposed sites (``recommend_sites``), a local basemap's tiles
+#: (``tiles="....mbtiles"``), GeoParquet (``geoparquet=True``).
+OPTIONAL_OUTPUTS = ("proposed_sites.gpkg", "proposed_sites.csv", "tiles", GEOPARQUET_FOLDER)
+#: The one-layer GeoPackages of earlier releases, kept for this release only: every layer is in
+#: ``circles.gpkg``.
+DEPRECATED_FILES = ("homes.gpkg", "facilities.gpkg", "service_areas.gpkg", "proposed_sites.gpkg")
 
 
 def with_fingerprint(summary: Summary, fingerprint: dict | None) -> Summary:
@@ -36,10 +57,13 @@ def write_outputs(
     result: StudyResult,
     out_dir: str | Path,
     *,
+    map_options: MapOptions | None = None,
     offline_map: bool = False,
     fingerprint: dict | None = None,
     area_name: str | None = None,
     output_crs: str = "wgs84",
+    subareas: gpd.GeoDataFrame | None = None,
+    geoparquet: bool = False,
 ) -> Path:
     """Write map, tables and layers into ``out_dir``, replacing it only on success.
 
@@ -54,8 +78,10 @@ def write_outputs(
     result : StudyResult
     out_dir : str or Path
         The folder to (re)place; a symbolic link is written through and kept.
+    map_options : MapOptions, optional
+        How ``map.html`` is made (basemap, self-contained or CDN page, ...).
     offline_map : bool
-        Inline the map's JavaScript and CSS so it draws without internet access.
+        Kept for compatibility: the map is self-contained unless ``map_options`` says otherwise.
     fingerprint : dict, optional
         ``Fingerprint.as_dict()`` of the inputs and parameters, recorded in
         ``summary.json`` and the marker.
@@ -64,33 +90,52 @@ def write_outputs(
     output_crs : str
         Coordinate system of coordinates in CSV tables (``proposed_sites.csv``):
         ``"wgs84"``, ``"gcj02"`` or ``"bd09"``. GeoPackages are always WGS-84.
+    subareas : GeoDataFrame, optional
+        The sub-area polygons the summary's sub-areas were counted in (drawn on the map
+        and written as the ``sub_areas`` layer).
+    geoparquet : bool
+        Also write every layer as GeoParquet (``geoparquet/<layer>.parquet``; needs pyarrow).
 
     Returns
     -------
     Path
         The output folder.
     """
+    del offline_map  # the default page is self-contained
     with output_folder(out_dir, name=result.name, fingerprint=fingerprint, area_name=area_name) as tmp:
-        _write_files(result, tmp, offline_map, fingerprint, output_crs)
+        _write_files(result, tmp, map_options or MapOptions(), fingerprint, output_crs, subareas)
+        if geoparquet:
+            from circles.gis import write_geoparquet
+
+            write_geoparquet(result, tmp / GEOPARQUET_FOLDER, subareas)
     return Path(out_dir)
 
 
 def _write_files(
-    result: StudyResult, tmp: Path, offline_map: bool, fingerprint: dict | None, output_crs: str
+    result: StudyResult,
+    tmp: Path,
+    map_options: MapOptions,
+    fingerprint: dict | None,
+    output_crs: str,
+    subareas: gpd.GeoDataFrame | None,
 ) -> None:
+    from circles.gis import write_gpkg
     from circles.maps import save_map
     from circles.static_map import render_png
 
-    save_map(result, tmp / "map.html", offline=offline_map, proposed_sites=result.proposed_sites)
-    render_png(result, tmp / "map.png", proposed_sites=result.proposed_sites)
+    sites = result.proposed_sites
+    save_map(result, tmp / "map.html", options=map_options, proposed_sites=sites, subareas=subareas)
+    render_png(result, tmp / "map.png", proposed_sites=sites)
     summary = with_fingerprint(result.summary, fingerprint)
     (tmp / "summary.json").write_text(summary.to_json(), encoding="utf-8")
     write_csv(summary_rows(summary.to_dict()), tmp / "summary.csv")
+    write_gpkg(result, tmp / GPKG_NAME, subareas)
+    # Deprecated: the same layers one per file, as earlier releases wrote them.
     result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
     result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
     result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
     if result.catchment_areas is not None:
         result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
-    if result.proposed_sites is not None:
-        result.proposed_sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
-        write_csv(sites_table(result.proposed_sites, output_crs), tmp / "proposed_sites.csv")
+    if sites is not None:
+        sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
+        write_csv(sites_table(sites, output_crs), tmp / "proposed_sites.csv")

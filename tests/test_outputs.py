@@ -26,6 +26,7 @@ OUTPUT_FILES = {
     "map.png",
     "summary.json",
     "summary.csv",
+    "circles.gpkg",
     "homes.gpkg",
     "facilities.gpkg",
     "service_areas.gpkg",

@@ -87,6 +87,15 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
     print(f"wrote {out / 'map.html'}, summary.json, homes.gpkg and more in {out}/ ({seconds:.1f} s)")
 
 
+def map_options(args: argparse.Namespace):
+    """The map options the flags ask for, checked before any work (a bad basemap is refused now)."""
+    from circles.maps import MapOptions
+    from circles.maps.tiles import tile_source
+
+    tile_source(args.tiles, tiles_key=args.tiles_key)
+    return MapOptions(self_contained=not args.cdn_map, tiles=args.tiles, tiles_key=args.tiles_key)
+
+
 def _warn(result) -> None:
     for text in result.summary.warnings:
         log.warning("circles: warning: %s", text)
@@ -103,14 +112,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     check_output_dir(args.out)  # before any work: never replace what circles did not write
     settings = options.travel_settings(args)
+    page = map_options(args)
     parts = study_parts(sources=demo_pbf(), settings=settings, population=None, name=DEMO_NAME)
-    fp = fingerprint({**parts, "offline_map": args.offline_map}).as_dict()
+    fp = fingerprint({**parts, "offline_map": args.offline_map, "map": page.fingerprint()}).as_dict()
     stages = Stages(8, args.quiet, args.verbose)
     stages("reading the bundled Helsinki extract")
     result = _translated(run_osm(demo_pbf(), settings=settings, name=DEMO_NAME, progress=stages))
     _warn(result)
     stages("writing map, tables and layers")
-    out = write_outputs(result, args.out, offline_map=args.offline_map, fingerprint=fp)
+    out = write_outputs(result, args.out, map_options=page, fingerprint=fp, geoparquet=args.geoparquet)
     stages.close()
     if not args.quiet:
         print_result(result, out, time.perf_counter() - t0, options.output_crs(args))
@@ -137,6 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_output_dir(out_dir)
     subareas = options.subareas(args)
     candidates = options.candidates(args)
+    page = map_options(args)
     spec, population = options.source_spec(args), options.population_spec(args)
     fp = fingerprint(  # the files as they are before they are read
         study_parts(
@@ -150,6 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             candidates=candidates,
             offline_map=args.offline_map,
         )
+        | {"map": page.fingerprint(), "geoparquet": args.geoparquet}
     ).as_dict()
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
     stages = Stages(8 + (args.recommend > 0), args.quiet, args.verbose)
@@ -172,7 +184,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.debug("  %-14s %.3f s", stage, seconds)
     _warn(result)
     stages("writing map, tables and layers")
-    out = write_outputs(result, out_dir, offline_map=args.offline_map, fingerprint=fp, output_crs=system)
+    out = write_outputs(
+        result,
+        out_dir,
+        map_options=page,
+        fingerprint=fp,
+        output_crs=system,
+        subareas=subareas,
+        geoparquet=args.geoparquet,
+    )
     stages.close()
     if not args.quiet:
         print_result(result, out, time.perf_counter() - t0, system)

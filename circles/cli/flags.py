@@ -59,6 +59,10 @@ FLAG_OF: dict[str, str] = {
     "workers": "--workers",
     "output_crs": "--output-crs",
     "offline_map": "--offline-map",
+    "self_contained": "--cdn-map",
+    "tiles": "--tiles",
+    "tiles_key": "--tiles-key",
+    "geoparquet": "--geoparquet",
 }
 
 #: Parameters whose flag depends on the input they belong to: (scope, parameter) -> flag.

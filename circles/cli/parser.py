@@ -17,12 +17,12 @@ EXAMPLES = """examples:
   circles run --pbf guangdong-latest.osm.pbf \\
       --boundary shenzhen_districts.geojson --name-field qh --district 罗湖 \\
       --facilities chc_list.xlsx --facility-crs gcj02 --name-contains 社区健康服务中心 \\
-      --subareas luohu_jiedao.geojson --subarea-name-field name --out out/luohu
-      a Shenzhen district with the planner's own clinic list copied from Amap (GCJ-02)
+      --subareas luohu_jiedao.geojson --subarea-name-field name --tiles amap --out out/luohu
+      a Shenzhen district with the planner's own clinic list copied from Amap (GCJ-02), on Amap's basemap
 
   circles run --pbf county.osm.pbf --bbox 121.50,39.10,121.60,39.18 \\
-      --facilities osm:primary-care --speed-kmh elderly --offline-map --out out/county
-      fully offline: a local extract, clinics tagged in OSM, elderly pace, map without CDNs
+      --facilities osm:primary-care --speed-kmh elderly --tiles none --out out/county
+      fully offline: a local extract, clinics tagged in OSM, elderly pace, no basemap tiles
 
   circles batch --pbf city.osm.pbf --boundary districts.geojson --name-field name \\
       --workers 2 --out out/city
@@ -212,8 +212,25 @@ def _add_travel_and_output(p: argparse.ArgumentParser, default_out: Path | None)
         default=default_out,
         help=f"output folder (default: {default_out or 'out/<name>'})",
     )
+    page = o.add_mutually_exclusive_group()
+    page.add_argument(
+        "--offline-map",
+        action="store_true",
+        help="map.html draws with no internet (Leaflet inlined; the default, kept as a name)",
+    )
+    page.add_argument(
+        "--cdn-map", action="store_true", help="a smaller map.html that loads Leaflet from a public CDN"
+    )
     o.add_argument(
-        "--offline-map", action="store_true", help="inline the map's JavaScript/CSS: no CDN needed"
+        "--tiles",
+        default="osm",
+        help="basemap: osm (default), none, amap, tencent (both GCJ-02: overlays are shifted to match), "
+        "tianditu (needs --tiles-key or CIRCLES_TIANDITU_KEY), a URL template "
+        "https://host/{z}/{x}/{y}.png, or a .mbtiles file (its tiles are copied next to map.html)",
+    )
+    o.add_argument("--tiles-key", help="key for the tianditu basemap (written into map.html)")
+    o.add_argument(
+        "--geoparquet", action="store_true", help="also write every layer as GeoParquet (needs pyarrow)"
     )
     o.add_argument(
         "--output-crs",
