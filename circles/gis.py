@@ -9,6 +9,8 @@ Layers (WGS-84): ``study_area`` (with its coverage), ``homes``, ``facilities``,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -184,10 +186,29 @@ def write_gpkg(result: StudyResult, path: Path, subareas: gpd.GeoDataFrame | Non
     from circles.gpkg_styles import write_styles
 
     layers = gis_layers(result, subareas)
-    for name, frame in layers.items():
-        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+    with _unsynchronised_sqlite():
+        for name, frame in layers.items():
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
     write_styles(path, _styles(result, layers))
     return path
+
+
+@contextmanager
+def _unsynchronised_sqlite() -> Iterator[None]:
+    """GDAL's SQLite writes without waiting for the disk (4x faster here), for this block only.
+
+    The GeoPackage is written in a temporary folder that is published only when complete
+    (:mod:`circles.outdir`), so a crash can only lose that temporary copy.
+    """
+    import pyogrio
+
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({key: before})
 
 
 def write_geoparquet(result: StudyResult, folder: Path, subareas: gpd.GeoDataFrame | None = None) -> Path:

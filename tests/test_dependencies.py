@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Imports allowed to come from an optional extra: module -> extra.
-OPTIONAL = {"rasterio": "raster"}
+OPTIONAL = {"rasterio": "raster", "pyarrow": "parquet"}
 #: Declared dependencies used through another library, never imported by name.
 USED_THROUGH = {
     "openpyxl": "pandas.read_excel(engine='openpyxl')",

@@ -17,7 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import folium
-from branca.element import Element
+from folium import Element
 
 #: Where the CDN page loads Leaflet from (``{version}`` is the installed XStatic-Leaflet's).
 CDN_JS = "https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/leaflet.js"

@@ -132,6 +132,11 @@
       if (spec.kind !== "point" && spec.kind !== "dot" && geoms[i].length === 0) continue;
       var layer = make(spec, geoms[i], i, renderer);
       layer.circlesIndex = i;
+      if (spec.linkBy) {
+        layer.on("click", (function (href) {
+          return function () { window.location.href = href; };
+        })(spec.props[spec.linkBy][i]));
+      }
       if (spec.popup) {
         layer.bindPopup(
           (function (k) {
