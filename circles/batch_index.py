@@ -82,7 +82,7 @@ def _col(table: pd.DataFrame, name: str) -> pd.Series:
 def _totals(table: pd.DataFrame) -> list[str]:
     ok = table[table["status"] != "failed"] if "status" in table else table
     pop, covered = _col(ok, "population").sum(), _col(ok, "covered_population").sum()
-    facilities = _col(ok, "facilities").sum()
+    facilities = _col(ok, "facilities_inside").sum()
     share = f"{100 * covered / pop:.1f}%" if pop > 0 else ""
     per = _num(pop / facilities) if facilities > 0 else ""
     return [
@@ -112,7 +112,7 @@ def _row(r: pd.Series) -> list[str]:
         html.escape(status),
         _num(r.get("homes")),
         _num(r.get("population")),
-        _num(r.get("facilities")),
+        _num(r.get("facilities_inside")),
         "" if share is None or pd.isna(share) else f"{100 * float(share):.1f}%",
         _num(r.get("uncovered_population")),
         _num(r.get("residents_per_facility")),
@@ -160,6 +160,8 @@ def index_html(table: pd.DataFrame, settings: TravelSettings, shapes: list) -> s
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in _row(r)) + "</tr>" for _, r in table.iterrows())
     totals = "<tr class='totals'>" + "".join(f"<td>{c}</td>" for c in _totals(table)) + "</tr>"
     spec = overview_spec(table, shapes, minutes)
+    estimated = int((table.get("population_estimated", pd.Series(dtype=object)).astype(str) == "True").sum())
+    note = f" Residents are estimated in {estimated} of {len(table)} areas." if estimated else ""
     overview = "" if spec is None else f'<div id="overview"></div>{_legend(minutes)}'
     script = "" if spec is None else OVERVIEW_JS.replace("SPEC", script_json(spec))
     return f"""<!DOCTYPE html>
@@ -172,7 +174,7 @@ def index_html(table: pd.DataFrame, settings: TravelSettings, shapes: list) -> s
 <h1>{minutes}-minute walk coverage by area</h1>
 <p>Walking speed {settings.speed_kmh:g} km/h. Click an area on the map to open its map;
 click a column to sort. Map data &copy; OpenStreetMap contributors, ODbL.
-<a href="summary.csv">summary.csv</a></p>
+<a href="summary.csv">summary.csv</a>{note}</p>
 {overview}
 <table id="areas"><thead><tr>{head}</tr>{totals}</thead>
 <tbody>{body}</tbody></table>

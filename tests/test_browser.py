@@ -23,6 +23,7 @@ from circles.maps import (
     save_map,
 )
 from circles.sources.coords import wgs84_to_gcj02
+from tests.test_batch_index import batch_folder  # noqa: F401
 from tests.test_maps import HOSTILE_NAME, _renamed, helsinki_mbtiles, shenzhen_result  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -258,3 +259,29 @@ def test_cdn_page_needs_the_network(browser, helsinki_result, tmp_path):
     assert "cdn.jsdelivr.net" in opened.hosts()
     assert opened.page.evaluate("() => typeof window.L") == "undefined"  # why the default inlines Leaflet
     opened.page.close()
+
+
+def test_batch_index_overview_draws_and_opens_an_area(browser, batch_folder):  # noqa: F811
+    opened = Opened(browser, batch_folder / "index.html")
+    page = opened.page
+    assert opened.errors == [] and opened.blocked == []  # the overview needs no tiles at all
+    green = page.evaluate(
+        """() => { const c = document.querySelector('#overview canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 150 && d[i + 1] > d[i] + 60) n += 1;
+        return n; }"""
+    )
+    assert green > 10_000  # both halves, 84% covered: light green (75-99%)
+    assert page.locator("tr.totals").inner_text().startswith("all 2 areas")
+    box = page.locator("#overview").bounding_box()
+    west = page.evaluate(
+        """() => { const m = window.circlesOverview; let p = null;
+        m.eachLayer(l => { if (l.circlesKind === 'areas') p = m.latLngToContainerPoint(l.getLayers()[0].getCenter()); });
+        return [p.x, p.y]; }"""
+    )
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + west[0], box["y"] + west[1])
+    assert page.url.endswith("/West/map.html")
+    page.wait_for_function("() => window.circlesDrawnMs")
+    assert "West" in page.locator("#circles-legend").inner_text()
+    page.close()
