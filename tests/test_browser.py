@@ -50,7 +50,8 @@ MAP_JS = "window[document.querySelector('.folium-map').id]"
 MAP_STATE_JS = f"""() => {{
     const map = {MAP_JS}, out = {{}};
     map.eachLayer(l => {{
-        if (l.circlesKind && l.getLayers) out[l.circlesKind] = (out[l.circlesKind] || 0) + l.getLayers().length;
+        if (l.circlesKind && l.getLayers)
+            out[l.circlesKind] = (out[l.circlesKind] || 0) + l.getLayers().length;
     }});
     out.labels = document.querySelectorAll('.circles-label').length;
     out.zoom = map.getZoom();
@@ -124,7 +125,7 @@ class Opened:
         return self.page.evaluate(PANE_PIXELS_JS, [pane, list(rgb)])
 
     def zoom(self, level: int) -> None:
-        self.page.evaluate(f"() => {MAP_JS}.setZoom({level}, {{animate: false}})")
+        self.page.evaluate(f"() => {{ {MAP_JS}.setZoom({level}, {{animate: false}}); }}")
         self.page.wait_for_timeout(400)
 
     def screenshot_rgb(self, path: Path) -> np.ndarray:
@@ -228,7 +229,8 @@ def test_amap_basemap_puts_the_clinic_at_its_gcj02_position(browser, shenzhen_re
     assert any(h.endswith("autonavi.com") for h in opened.hosts())
     drawn = opened.page.evaluate(
         f"""() => {{ let ll = null; {MAP_JS}.eachLayer(l => {{
-            if (l.circlesKind === 'facilities') ll = l.getLayers()[0].getLatLng(); }}); return [ll.lng, ll.lat]; }}"""
+            if (l.circlesKind === 'facilities') ll = l.getLayers()[0].getLatLng(); }});
+            return [ll.lng, ll.lat]; }}"""
     )
     fac = shenzhen_result.facilities.geometry.iloc[0]
     lon, lat = wgs84_to_gcj02(fac.x, fac.y)
@@ -276,7 +278,8 @@ def test_batch_index_overview_draws_and_opens_an_area(browser, batch_folder):  #
     box = page.locator("#overview").bounding_box()
     west = page.evaluate(
         """() => { const m = window.circlesOverview; let p = null;
-        m.eachLayer(l => { if (l.circlesKind === 'areas') p = m.latLngToContainerPoint(l.getLayers()[0].getCenter()); });
+        m.eachLayer(l => { if (l.circlesKind === 'areas')
+            p = m.latLngToContainerPoint(l.getLayers()[0].getCenter()); });
         return [p.x, p.y]; }"""
     )
     with page.expect_navigation():

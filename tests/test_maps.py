@@ -4,6 +4,7 @@ self-contained and CDN pages, basemaps (GCJ-02 display, MBTiles), and the static
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 import sqlite3
@@ -146,7 +147,7 @@ def test_many_homes_become_hexagon_grids_and_single_homes_from_zoom_15(helsinki_
     assert cells["kind"] == "levels"
     ranges = [(lv["minZoom"], lv["maxZoom"]) for lv in cells["levels"]]
     assert ranges[0][0] == 0 and ranges[-1][1] == 15
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # contiguous
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))  # contiguous
     for level in cells["levels"]:
         assert sum(level["props"]["homes"]) == 59
         assert sum(level["props"]["res"]) == pytest.approx(6395, abs=len(level["props"]["res"]))

@@ -216,6 +216,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
         )
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.tiles != "osm" or args.cdn_map or args.tiles_key or args.geoparquet:
+        raise InputError(
+            "--tiles, --tiles-key, --cdn-map and --geoparquet apply to 'circles run' and 'circles demo' only",
+            fix="leave them out of a batch (its maps are self-contained, on OpenStreetMap tiles)",
+        )
     settings = options.travel_settings(args)
     out = args.out or Path("out") / args.boundary.stem
     check_output_dir(out, kind="batch")  # before reading any input
