@@ -64,6 +64,18 @@ def circles_js() -> str:
     return files("circles.maps").joinpath("circles_map.js").read_text(encoding="utf-8")
 
 
+class Raw(Element):
+    """Page text placed as it is: not parsed as a Jinja template (Leaflet alone is 150 kB)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: object) -> str:
+        """The text itself."""
+        return self._text
+
+
 def _script(code: str) -> str:
     return "<script>" + code.replace("</script", "<\\/script") + "</script>"
 
@@ -81,12 +93,12 @@ def use_resources(m: folium.Map, *, inline: bool = True) -> None:
     m.default_css = []
     header = m.get_root().header
     if inline:
-        header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
-        header.add_child(Element(_script(leaflet_js())), name="leaflet")
+        header.add_child(Raw(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
+        header.add_child(Raw(_script(leaflet_js())), name="leaflet")
     else:
         version = leaflet_version()
         header.add_child(
-            Element(f'<link rel="stylesheet" href="{CDN_CSS.format(version=version)}"/>'), name="leaflet_css"
+            Raw(f'<link rel="stylesheet" href="{CDN_CSS.format(version=version)}"/>'), name="leaflet_css"
         )
-        header.add_child(Element(f'<script src="{CDN_JS.format(version=version)}"></script>'), name="leaflet")
-    header.add_child(Element(_script(circles_js())), name="circles_js")
+        header.add_child(Raw(f'<script src="{CDN_JS.format(version=version)}"></script>'), name="leaflet")
+    header.add_child(Raw(_script(circles_js())), name="circles_js")

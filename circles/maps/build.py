@@ -14,8 +14,8 @@ from circles.errors import InputError, OutputError
 from circles.maps import layers as lay
 from circles.maps import style as sty
 from circles.maps.areas import boundary_spec, catchment_spec, service_area_specs, subarea_spec
-from circles.maps.assets import use_resources
-from circles.maps.cells import hex_levels, level_specs
+from circles.maps.assets import Raw, use_resources
+from circles.maps.cells import hex_levels, level_specs, surface_points
 from circles.maps.encode import STEP_DEG, Display, encode_lines
 from circles.maps.legend import LEGEND_CSS, LegendParts, legend_html
 from circles.maps.points import (
@@ -159,16 +159,21 @@ def _home_layers(
     props = home_props(result, tables["notes"])
     homes = result.homes
     aggregate = len(homes) > options.max_home_features
+    points = surface_points(homes.geometry.to_crs("EPSG:4326")) if aggregate else None
     facts: dict[str, Any] = {"cells": aggregate}
     min_zoom = options.detail_min_zoom if aggregate else None
     if aggregate:
         threshold = result.settings.threshold_min
-        levels = hex_levels(homes, below_zoom=options.detail_min_zoom, max_cells=MAX_CELLS_PER_GRID)
+        levels = hex_levels(
+            homes, below_zoom=options.detail_min_zoom, max_cells=MAX_CELLS_PER_GRID, points=points
+        )
         cells, dots = level_specs(levels, threshold, display)
         lay.DataLayer(cells, sty.hex_layer_name(threshold)).add_to(m)
         lay.DataLayer(dots, sty.uncovered_layer_name(threshold), show=False).add_to(m)
         facts.update(detail_zoom=options.detail_min_zoom)
-    covered, gaps = home_specs(result, props, colours, display, as_points=aggregate, min_zoom=min_zoom)
+    covered, gaps = home_specs(
+        result, props, colours, display, points=points if aggregate else None, min_zoom=min_zoom
+    )
     n_covered = int(homes["covered"].sum())
     if covered is not None and (not aggregate or n_covered <= options.max_detail_homes):
         lay.DataLayer(covered, sty.LAYER_HOMES).add_to(m)
@@ -222,7 +227,7 @@ def build_map(
     m = fm.Map(tiles=None, control_scale=True, prefer_canvas=True, font_size="12px")
     use_resources(m, inline=options.self_contained)
     m.get_root().title = sty.text(f"{result.name}: {result.settings.threshold_min:g}-minute walk to care")
-    m.get_root().header.add_child(fm.Element(f"<style>{LEGEND_CSS}</style>"), name="circles_css")
+    m.get_root().header.add_child(Raw(f"<style>{LEGEND_CSS}</style>"), name="circles_css")
     _add_tiles(fm, m, source)
     m.fit_bounds(_bounds(result, display))
     shown, colours = band_table(result)
@@ -251,7 +256,7 @@ def build_map(
     parts = LegendParts(
         shown, colours, sites=sites is not None, streets=streets, gcj02=display.gcj02, **facts
     )
-    m.get_root().html.add_child(fm.Element(legend_html(result, parts, credit)))
+    m.get_root().html.add_child(Raw(legend_html(result, parts, credit)))
     fm.LayerControl(collapsed=False).add_to(m)
     lay.Ready().add_to(m)
     return m

@@ -33,17 +33,19 @@ def surface_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return gpd.GeoSeries(pts, crs=geoms.crs)
 
 
-def _fine_cells(homes: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
-    """The finest cells holding homes, each home's cell index, and the homes in WGS-84."""
+def _fine_cells(
+    homes: gpd.GeoDataFrame, points: gpd.GeoSeries | None = None
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame, gpd.GeoSeries]:
+    """The finest cells holding homes, each home's cell, the homes and their points in WGS-84."""
     import h3
 
     wgs = homes.to_crs("EPSG:4326") if homes.crs is not None else homes
-    pts = surface_points(wgs.geometry)
+    pts = surface_points(wgs.geometry) if points is None else points
     finest = HEX_RESOLUTIONS[0]
     lon_lat = zip(pts.x.tolist(), pts.y.tolist(), strict=True)
     fine = np.array([h3.latlng_to_cell(lat, lon, finest) for lon, lat in lon_lat], dtype=object)
     cells, home_cell = np.unique(fine.astype(str), return_inverse=True)
-    return cells, home_cell.reshape(-1), wgs
+    return cells, home_cell.reshape(-1), wgs, pts
 
 
 def _coarser(cells: np.ndarray, home_cell: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +105,7 @@ def aggregate_hexes(homes: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFr
         hexagon has no residents) and the hexagon polygon.
 
     """
-    cells, home_cell, wgs = _fine_cells(homes)
+    cells, home_cell, wgs, _ = _fine_cells(homes)
     resolution = HEX_RESOLUTIONS[0]
     for resolution in HEX_RESOLUTIONS:
         if resolution != HEX_RESOLUTIONS[0]:
@@ -114,7 +116,12 @@ def aggregate_hexes(homes: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFr
 
 
 def hex_levels(
-    homes: gpd.GeoDataFrame, *, below_zoom: int, max_cells: int, target_px: float = TARGET_CELL_PX
+    homes: gpd.GeoDataFrame,
+    *,
+    below_zoom: int,
+    max_cells: int,
+    target_px: float = TARGET_CELL_PX,
+    points: gpd.GeoSeries | None = None,
 ) -> list[tuple[int, int, gpd.GeoDataFrame]]:
     """Hexagon grids for every zoom level below ``below_zoom``, each about ``target_px`` across.
 
@@ -128,6 +135,8 @@ def hex_levels(
         Most hexagons in one grid (finer grids with more are not used).
     target_px : float
         Wanted width of a hexagon on screen, pixels.
+    points : GeoSeries, optional
+        A point per home in WGS-84 (default: a point on the surface of each).
 
     Returns
     -------
@@ -136,14 +145,14 @@ def hex_levels(
     """
     import h3
 
-    cells, home_cell, wgs = _fine_cells(homes)
+    cells, home_cell, wgs, pts = _fine_cells(homes, points)
     grids = {}
     for resolution in HEX_RESOLUTIONS:
         if resolution != HEX_RESOLUTIONS[0]:
             cells, home_cell = _coarser(cells, home_cell, resolution)
         if len(cells) <= max_cells or resolution == HEX_RESOLUTIONS[-1]:
             grids[resolution] = (cells, home_cell)
-    lat = float(np.nanmean(surface_points(wgs.geometry).y)) if len(wgs) else 0.0
+    lat = float(np.nanmean(pts.y)) if len(wgs) else 0.0
     m_per_px = 156543.03392 * np.cos(np.radians(lat)) / 2.0 ** np.arange(below_zoom)
     width_m = {r: 2 * h3.average_hexagon_edge_length(r, unit="m") for r in grids}
     pick = [

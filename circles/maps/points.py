@@ -85,7 +85,7 @@ def home_specs(
     colours: list[str],
     display: Display,
     *,
-    as_points: bool,
+    points: gpd.GeoSeries | None,
     min_zoom: int | None,
 ) -> tuple[dict | None, dict | None]:
     """The covered homes' layer and the gaps' layer (None when empty).
@@ -98,8 +98,9 @@ def home_specs(
     colours : list of str
         Colour per band index.
     display : Display
-    as_points : bool
-        Draw homes as dots (many homes) instead of their footprints.
+    points : GeoSeries, optional
+        A point per home (WGS-84): draw the homes as dots there (many homes) instead of
+        their footprints.
     min_zoom : int, optional
         Show the layers only from this zoom level on.
 
@@ -118,8 +119,9 @@ def home_specs(
             out.append(None)
             continue
         geoms = homes.geometry.values[sel]
-        if as_points or not polygonal:
-            geom = encode_points(_xy(surface_points(gpd.GeoSeries(geoms, crs=homes.crs))), display, STEP_DEG)
+        if points is not None or not polygonal:
+            dots = points[sel] if points is not None else surface_points(gpd.GeoSeries(geoms, crs=homes.crs))
+            geom = encode_points(_xy(dots), display, STEP_DEG)
             kind, style = "point", {"radius": 4, "weight": 1, "color": "#ffffff", "fillOpacity": 0.9}
         else:
             geom = encode_polygons(geoms, display)
