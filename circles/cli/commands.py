@@ -84,7 +84,7 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
             f"+{site['gain_population']:,.0f} {who} -> {100 * site['covered_share_after']:.1f}% covered "
             f"({site['method']})"
         )
-    print(f"wrote {out / 'map.html'}, summary.json, homes.gpkg and more in {out}/ ({seconds:.1f} s)")
+    print(f"wrote {out / 'map.html'}, summary.json, circles.gpkg and more in {out}/ ({seconds:.1f} s)")
 
 
 def map_options(args: argparse.Namespace):
