@@ -29,7 +29,12 @@ GEOPARQUET_FOLDER = "geoparquet"
 
 
 def gis_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``frame`` with ``:`` (and other characters GIS tools dislike) in column names replaced by ``_``."""
+    """``frame`` with ``:`` (and other characters GIS tools dislike) in column names replaced by ``_``.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+    """
     taken: set[str] = set()
     names = {}
     for col in frame.columns:
@@ -46,7 +51,12 @@ def gis_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def service_area_layer(result: StudyResult) -> gpd.GeoDataFrame:
-    """One polygon per band with ``band_min``, ``area_km2``, ``homes`` and ``population`` within it."""
+    """One polygon per band with ``band_min``, ``area_km2``, ``homes`` and ``population`` within it.
+
+    Parameters
+    ----------
+    result : StudyResult
+    """
     from circles.maps.areas import area_km2
 
     areas = result.service_areas.sort_values("band_min").reset_index(drop=True)
@@ -63,6 +73,10 @@ def street_layer(result: StudyResult) -> gpd.GeoDataFrame | None:
 
     ``start_min``/``end_min`` are the minutes to its two ends, ``walk_time_min`` the
     nearer end's, ``band`` its band ("" when not reached within the longest band).
+
+    Parameters
+    ----------
+    result : StudyResult
     """
     if result.context is None:
         return None
@@ -108,7 +122,12 @@ def _coverage_columns(coverage) -> dict:
 
 
 def study_area_layer(result: StudyResult) -> gpd.GeoDataFrame:
-    """The study area (its boundary, or the hull of its homes) with the headline figures."""
+    """The study area (its boundary, or the hull of its homes) with the headline figures.
+
+    Parameters
+    ----------
+    result : StudyResult
+    """
     s = result.summary
     if result.boundary is not None and len(result.boundary):
         shape = shapely.union_all(result.boundary.to_crs(WGS84).geometry.values)
@@ -125,7 +144,13 @@ def study_area_layer(result: StudyResult) -> gpd.GeoDataFrame:
 
 
 def sub_area_layer(result: StudyResult, subareas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Sub-area polygons with their coverage figures (in the summary's order)."""
+    """Sub-area polygons with their coverage figures (in the summary's order).
+
+    Parameters
+    ----------
+    result : StudyResult
+    subareas : GeoDataFrame
+    """
     figures = [f for f in result.summary.subareas if f.name != "(outside sub-areas)"]
     rows = [
         {"name": f.name, **_coverage_columns(f.coverage), "facilities": f.facilities.inside} for f in figures
@@ -136,7 +161,13 @@ def sub_area_layer(result: StudyResult, subareas: gpd.GeoDataFrame) -> gpd.GeoDa
 
 
 def gis_layers(result: StudyResult, subareas: gpd.GeoDataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer of ``circles.gpkg`` by name, in WGS-84, with GIS-safe column names."""
+    """Every layer of ``circles.gpkg`` by name, in WGS-84, with GIS-safe column names.
+
+    Parameters
+    ----------
+    result : StudyResult
+    subareas : GeoDataFrame, optional
+    """
     layers = {
         "study_area": study_area_layer(result),
         "homes": result.homes,

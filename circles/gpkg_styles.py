@@ -163,7 +163,16 @@ def qml(
 
 
 def band_symbols(kind: str, labels: list[str], colours: list[str], alpha: float = 1.0) -> list:
-    """Categories of a ``band`` column: one symbol per band label."""
+    """Categories of a ``band`` column: one symbol per band label.
+
+    Parameters
+    ----------
+    kind : str
+        ``"fill"``, ``"line"`` or ``"marker"``.
+    labels : list of str
+    colours : list of str
+    alpha : float
+    """
     outline = "#333333" if kind == "fill" else "#ffffff"
     return [
         (lab, f"{lab} min" if lab != "unreachable" else lab, Symbol(kind, c, alpha, outline))

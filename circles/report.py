@@ -47,7 +47,13 @@ DEPRECATED_FILES = ("homes.gpkg", "facilities.gpkg", "service_areas.gpkg", "prop
 
 
 def with_fingerprint(summary: Summary, fingerprint: dict | None) -> Summary:
-    """The summary with its ``fingerprint`` section (what produced it), when known."""
+    """The summary with its ``fingerprint`` section (what produced it), when known.
+
+    Parameters
+    ----------
+    summary : Summary
+    fingerprint : dict, optional
+    """
     if fingerprint is None:
         return summary
     return summary.with_(extra={**summary.extra, "fingerprint": fingerprint})

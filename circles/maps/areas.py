@@ -26,14 +26,28 @@ def _simplified(frame: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def area_km2(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """Area of each polygon in km2, measured in its local UTM zone."""
+    """Area of each polygon in km2, measured in its local UTM zone.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Polygons in any CRS.
+    """
     if len(frame) == 0:
         return np.zeros(0)
     return frame.to_crs(frame.to_crs("EPSG:4326").estimate_utm_crs()).area.to_numpy() / 1e6
 
 
 def boundary_spec(boundary: gpd.GeoDataFrame, display: Display) -> dict:
-    """The study-area outline: dashed, not filled, not clickable."""
+    """The study-area outline: dashed, not filled, not clickable.
+
+    Parameters
+    ----------
+    boundary : GeoDataFrame
+        The study area.
+    display : Display
+        WGS-84 or GCJ-02 coordinates.
+    """
     return {
         "id": "boundary",
         "pane": "points",
@@ -50,7 +64,13 @@ def boundary_spec(boundary: gpd.GeoDataFrame, display: Display) -> dict:
 
 
 def service_area_specs(result: StudyResult, display: Display) -> list[tuple[float, dict]]:
-    """One layer per band, longest first (drawn below the shorter ones), with area and residents."""
+    """One layer per band, longest first (drawn below the shorter ones), with area and residents.
+
+    Parameters
+    ----------
+    result : StudyResult
+    display : Display
+    """
     areas = result.service_areas.sort_values("band_min", ascending=False).reset_index(drop=True)
     residents = {w.minutes: w.population for w in result.summary.coverage.within}
     km2 = area_km2(areas)
@@ -83,7 +103,13 @@ def service_area_specs(result: StudyResult, display: Display) -> list[tuple[floa
 
 
 def catchment_spec(result: StudyResult, display: Display) -> dict | None:
-    """Each facility's catchment (the streets it reaches first, buffered), in cycled colours."""
+    """Each facility's catchment (the streets it reaches first, buffered), in cycled colours.
+
+    Parameters
+    ----------
+    result : StudyResult
+    display : Display
+    """
     frame = result.catchment_areas
     if frame is None or len(frame) == 0:
         return None
@@ -112,7 +138,16 @@ def catchment_spec(result: StudyResult, display: Display) -> dict | None:
 
 
 def subarea_spec(result: StudyResult, subareas: gpd.GeoDataFrame, display: Display) -> dict:
-    """Sub-area outlines, each with a popup of its coverage (matched to the summary by order)."""
+    """Sub-area outlines, each with a popup of its coverage (matched to the summary by order).
+
+    Parameters
+    ----------
+    result : StudyResult
+        With its sub-area figures in ``summary.subareas``.
+    subareas : GeoDataFrame
+        The sub-area polygons, in the summary's order.
+    display : Display
+    """
     figures = [s for s in result.summary.subareas if s.name != "(outside sub-areas)"]
     names = [str(bound_text(str(n))) for n in subareas["name"]] if "name" in subareas else []
     rows = {"t": [], "homes": [], "res": [], "pct": [], "unc": [], "fac": []}

@@ -52,6 +52,7 @@ def leaflet_css() -> str:
     folder = _leaflet_dir()
 
     def inline(match: re.Match) -> str:
+        """The image a ``url(images/...)`` names, as a data URI."""
         data = base64.b64encode((folder / match.group(1)).read_bytes()).decode("ascii")
         return f"url(data:image/png;base64,{data})"
 
@@ -65,14 +66,26 @@ def circles_js() -> str:
 
 
 class Raw(Element):
-    """Page text placed as it is: not parsed as a Jinja template (Leaflet alone is 150 kB)."""
+    """Page text placed as it is: not parsed as a Jinja template (Leaflet alone is 150 kB).
+
+    Parameters
+    ----------
+    text : str
+        HTML placed in the page unchanged.
+    """
 
     def __init__(self, text: str) -> None:
         super().__init__()
         self._text = text
 
     def render(self, **kwargs: object) -> str:
-        """The text itself."""
+        """The text itself.
+
+        Parameters
+        ----------
+        **kwargs : object
+            Ignored (folium passes its render options).
+        """
         return self._text
 
 

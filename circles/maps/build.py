@@ -85,7 +85,14 @@ class MapOptions:
 
 
 def map_options(options: MapOptions | None = None, **changes: Any) -> MapOptions:
-    """``options`` (default :class:`MapOptions`) with ``changes``; ``offline=True`` is the default."""
+    """``options`` (default :class:`MapOptions`) with ``changes``; ``offline=True`` is the default.
+
+    Parameters
+    ----------
+    options : MapOptions, optional
+    **changes : object
+        Fields of :class:`MapOptions`, and ``offline``.
+    """
     offline = changes.pop("offline", None)
     if offline:
         changes.setdefault("self_contained", True)

@@ -28,7 +28,12 @@ TARGET_CELL_PX = 22.0
 
 
 def surface_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Points as they are, other shapes by a point on their surface."""
+    """Points as they are, other shapes by a point on their surface.
+
+    Parameters
+    ----------
+    geoms : GeoSeries
+    """
     pts = np.where(geoms.geom_type == "Point", geoms.values, geoms.representative_point().values)
     return gpd.GeoSeries(pts, crs=geoms.crs)
 
@@ -234,7 +239,15 @@ def cell_specs(hexes: gpd.GeoDataFrame, threshold_min: float, display: Display) 
 def level_specs(
     levels: list[tuple[int, int, gpd.GeoDataFrame]], threshold_min: float, display: Display
 ) -> tuple[dict, dict]:
-    """Cell and dot layers holding one grid per zoom range (from :func:`hex_levels`)."""
+    """Cell and dot layers holding one grid per zoom range (from :func:`hex_levels`).
+
+    Parameters
+    ----------
+    levels : list
+        From :func:`hex_levels`.
+    threshold_min : float
+    display : Display
+    """
     cells, dots = [], []
     for lo, hi, grid in levels:
         c, d = cell_specs(grid, threshold_min, display)

@@ -36,7 +36,12 @@ class Display:
     gcj02: bool = False
 
     def xy(self, lon_lat: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Display coordinates of an ``(n, 2)`` array of WGS-84 longitude, latitude."""
+        """Display coordinates of an ``(n, 2)`` array of WGS-84 longitude, latitude.
+
+        Parameters
+        ----------
+        lon_lat : ndarray, shape (n, 2)
+        """
         if not self.gcj02 or len(lon_lat) == 0:
             return lon_lat
         from circles.sources.coords import wgs84_to_gcj02
@@ -45,7 +50,12 @@ class Display:
         return np.column_stack([lon, lat])
 
     def geoms(self, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-        """Shapely geometries (WGS-84) in display coordinates."""
+        """Shapely geometries (WGS-84) in display coordinates.
+
+        Parameters
+        ----------
+        geoms : ndarray of shapely geometry
+        """
         if not self.gcj02:
             return geoms
         return shapely.transform(geoms, self.xy)
@@ -63,13 +73,31 @@ def _deltas(q: NDArray[np.int64]) -> list[int]:
 
 
 def encode_points(lon_lat: NDArray[np.float64], display: Display, step: float = POINT_STEP_DEG) -> dict:
-    """Points as ``{"q": step, "c": [dx, dy, ...]}`` in display coordinates."""
+    """Points as ``{"q": step, "c": [dx, dy, ...]}`` in display coordinates.
+
+    Parameters
+    ----------
+    lon_lat : ndarray, shape (n, 2)
+        WGS-84.
+    display : Display
+    step : float
+        Rounding, degrees.
+    """
     xy = display.xy(np.asarray(lon_lat, dtype=float).reshape(-1, 2))
     return {"q": step, "c": _deltas(_quantise(xy, step))}
 
 
 def encode_lines(geoms: NDArray[np.object_], display: Display, step: float = STEP_DEG) -> dict:
-    """(Multi)LineStrings as ``{"q", "c", "n": points per part, "f": parts per feature}``."""
+    """(Multi)LineStrings as ``{"q", "c", "n": points per part, "f": parts per feature}``.
+
+    Parameters
+    ----------
+    geoms : ndarray of shapely geometry
+        WGS-84.
+    display : Display
+    step : float
+        Rounding, degrees.
+    """
     geoms = display.geoms(np.asarray(geoms, dtype=object))
     parts, owner = shapely.get_parts(geoms, return_index=True)
     coords, part = shapely.get_coordinates(parts, return_index=True)
@@ -85,6 +113,14 @@ def encode_polygons(geoms: NDArray[np.object_], display: Display, step: float = 
     """(Multi)Polygons as ``{"q", "c", "n", "r", "f"}``, rings open (the closing point implied).
 
     ``n`` counts points per ring, ``r`` rings per polygon, ``f`` polygons per feature.
+
+    Parameters
+    ----------
+    geoms : ndarray of shapely geometry
+        WGS-84.
+    display : Display
+    step : float
+        Rounding, degrees.
     """
     geoms = display.geoms(np.asarray(geoms, dtype=object))
     polys, owner = shapely.get_parts(geoms, return_index=True)
@@ -114,12 +150,24 @@ def _dedupe(q: NDArray[np.int64], part: NDArray[np.int64]) -> tuple[NDArray[np.i
 
 
 def script_json(value: object) -> str:
-    """JSON safe to place inside a ``<script>`` element (no ``</``, no raw U+2028/9)."""
+    """JSON safe to place inside a ``<script>`` element (no ``</``, no raw U+2028/9).
+
+    Parameters
+    ----------
+    value : object
+        JSON-serialisable data.
+    """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def decode_points(geom: dict) -> NDArray[np.float64]:
-    """The ``(n, 2)`` longitude, latitude of an encoded layer's points, as the page decodes them."""
+    """The ``(n, 2)`` longitude, latitude of an encoded layer's points, as the page decodes them.
+
+    Parameters
+    ----------
+    geom : dict
+        From :func:`encode_points` (or any encoded layer's ``geom``).
+    """
     c = np.asarray(geom["c"], dtype=np.int64).reshape(-1, 2)
     return np.cumsum(c, axis=0) * geom["q"]

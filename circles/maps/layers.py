@@ -51,7 +51,13 @@ class DataLayer(Layer):
 
 
 class Tables(Layer):
-    """Values stored once and looked up by index (facility names, notes, band labels)."""
+    """Values stored once and looked up by index (facility names, notes, band labels).
+
+    Parameters
+    ----------
+    tables : dict
+        Lists of text by table name (``names``, ``notes``, ``bands``).
+    """
 
     _template = Template(
         """

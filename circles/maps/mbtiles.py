@@ -87,13 +87,22 @@ def read_metadata(path: Path) -> TileFileInfo:
 
 
 def tile_range(bounds: tuple[float, float, float, float], zoom: int) -> tuple[int, int, int, int]:
-    """``(x0, x1, y0, y1)`` of the XYZ tiles covering ``(west, south, east, north)`` at ``zoom``."""
+    """``(x0, x1, y0, y1)`` of the XYZ tiles covering ``(west, south, east, north)`` at ``zoom``.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(west, south, east, north)`` in degrees.
+    zoom : int
+    """
     n = 2**zoom
 
     def tx(lon: float) -> int:
+        """Tile column of a longitude."""
         return min(n - 1, max(0, int((lon + 180.0) / 360.0 * n)))
 
     def ty(lat: float) -> int:
+        """Tile row (from the north) of a latitude."""
         lat = max(-85.0511, min(85.0511, lat))
         y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
         return min(n - 1, max(0, int(y)))

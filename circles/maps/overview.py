@@ -17,7 +17,15 @@ SIMPLIFY_SHARE = 1 / 2000
 
 
 def area_shapes(out_dir: Path, folders: list[str]) -> list[shapely.Geometry | None]:
-    """Each area's outline from its ``circles.gpkg`` (``study_area`` layer); None when missing."""
+    """Each area's outline from its ``circles.gpkg`` (``study_area`` layer); None when missing.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The batch folder.
+    folders : list of str
+        Each area's folder name (empty for a failed area).
+    """
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
@@ -37,7 +45,16 @@ def area_shapes(out_dir: Path, folders: list[str]) -> list[shapely.Geometry | No
 
 
 def overview_spec(table: pd.DataFrame, shapes: list[shapely.Geometry | None], minutes: str) -> dict | None:
-    """The overview layer: areas coloured by share covered, a popup and a link to each map."""
+    """The overview layer: areas coloured by share covered, a popup and a link to each map.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The combined table (``name``, ``folder``, ``covered_share``).
+    shapes : list of shapely geometry or None
+    minutes : str
+        The threshold as shown.
+    """
     keep = [i for i, s in enumerate(shapes) if s is not None and not s.is_empty]
     if not keep:
         return None

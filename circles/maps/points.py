@@ -25,7 +25,12 @@ from circles.sources.limits import bound_text
 
 
 def facility_names(facilities: gpd.GeoDataFrame) -> list[str]:
-    """Display name per facility row: its name, or its id when it has none."""
+    """Display name per facility row: its name, or its id when it has none.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+    """
     names = facilities["name"] if "name" in facilities else pd.Series(None, index=facilities.index)
     return [
         str(bound_text(name)) if isinstance(name, str) and name.strip() else str(fid)
@@ -34,7 +39,12 @@ def facility_names(facilities: gpd.GeoDataFrame) -> list[str]:
 
 
 def band_table(result: StudyResult) -> tuple[list[str], list[str]]:
-    """Band labels as shown (``"0-5 min"``, ..., ``"unreachable"``) and their colours."""
+    """Band labels as shown (``"0-5 min"``, ..., ``"unreachable"``) and their colours.
+
+    Parameters
+    ----------
+    result : StudyResult
+    """
     labels = band_labels(tuple(result.settings.bands_min or ()))
     colours = band_colours(labels, result.settings.threshold_min)
     shown = [f"{lab} min" for lab in labels] + [UNREACHABLE]
@@ -46,6 +56,12 @@ def home_props(result: StudyResult, notes: list[str]) -> dict[str, list]:
 
     Walk times are in tenths of a minute (-1: unreachable); the nearest facility and the
     note are indexes into the page's tables (-1: none). ``notes`` is extended in place.
+
+    Parameters
+    ----------
+    result : StudyResult
+    notes : list of str
+        The page's table of notes, extended in place.
     """
     homes = result.homes
     labels = [*band_labels(tuple(result.settings.bands_min or ())), UNREACHABLE]
@@ -149,7 +165,17 @@ def _xy(points: gpd.GeoSeries) -> np.ndarray:
 def facility_specs(
     result: StudyResult, display: Display, label_min_zoom: int | None, radius_px: int = 8
 ) -> tuple[dict, dict]:
-    """The facilities' layer (popups: catchment, capacity) and their name labels' layer."""
+    """The facilities' layer (popups: catchment, capacity) and their name labels' layer.
+
+    Parameters
+    ----------
+    result : StudyResult
+    display : Display
+    label_min_zoom : int, optional
+        Show names only from this zoom on.
+    radius_px : int
+        Marker radius.
+    """
     fac = result.facilities
     threshold = result.settings.threshold_min
     xy = _xy(surface_points(fac.geometry.to_crs("EPSG:4326")))
@@ -203,7 +229,12 @@ def facility_specs(
 
 
 def proposed_sites_wgs84(sites: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """Proposed sites checked (points with a CRS) and in WGS-84."""
+    """Proposed sites checked (points with a CRS) and in WGS-84.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame, optional
+    """
     if sites is None:
         return None
     if not isinstance(sites, gpd.GeoDataFrame) or not sites.geometry.geom_type.isin(["Point"]).all():
@@ -214,7 +245,15 @@ def proposed_sites_wgs84(sites: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | N
 
 
 def site_spec(sites: gpd.GeoDataFrame, threshold_min: float, display: Display) -> dict:
-    """Proposed sites as numbered squares with popups naming the residents each brings within reach."""
+    """Proposed sites as numbered squares with popups naming the residents each brings within reach.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        WGS-84 points.
+    threshold_min : float
+    display : Display
+    """
     ranks, titles, gains = [], [], []
     for i, site in sites.iterrows():
         rank = site.get("rank", i + 1)

@@ -73,22 +73,42 @@ def band_colours(labels: list[str], threshold_min: float | None = None) -> dict[
 
 
 def band_area_colour(index: int) -> str:
-    """Fill colour of the ``index``-th shortest service-area band."""
+    """Fill colour of the ``index``-th shortest service-area band.
+
+    Parameters
+    ----------
+    index : int
+    """
     return BAND_AREA_COLOURS[min(index, len(BAND_AREA_COLOURS) - 1)]
 
 
 def hex_layer_name(threshold_min: float) -> str:
-    """Name of the cell layer, e.g. ``"Residents within 15 min (hexagons)"``."""
+    """Name of the cell layer, e.g. ``"Residents within 15 min (hexagons)"``.
+
+    Parameters
+    ----------
+    threshold_min : float
+    """
     return f"Residents within {threshold_min:g} min (hexagons)"
 
 
 def uncovered_layer_name(threshold_min: float) -> str:
-    """Name of the layer of residents beyond the threshold per cell."""
+    """Name of the layer of residents beyond the threshold per cell.
+
+    Parameters
+    ----------
+    threshold_min : float
+    """
     return f"Residents beyond {threshold_min:g} min (per hexagon)"
 
 
 def share_class(share: np.ndarray) -> np.ndarray:
-    """Index into :data:`HEX_SHARE_CLASSES` per share; ``len(HEX_SHARE_CLASSES)`` where NaN."""
+    """Index into :data:`HEX_SHARE_CLASSES` per share; ``len(HEX_SHARE_CLASSES)`` where NaN.
+
+    Parameters
+    ----------
+    share : ndarray of float
+    """
     share = np.asarray(share, dtype=float)
     out = np.full(share.shape, len(HEX_SHARE_CLASSES), dtype=np.int64)
     for i in range(len(HEX_SHARE_CLASSES) - 1, -1, -1):
@@ -97,13 +117,25 @@ def share_class(share: np.ndarray) -> np.ndarray:
 
 
 def text(value: object) -> str:
-    """Escape text for HTML that folium may also place inside JavaScript template literals."""
+    """Escape text for HTML that folium may also place inside JavaScript template literals.
+
+    Parameters
+    ----------
+    value : object
+    """
     escaped = html.escape(str(value), quote=True)
     return escaped.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def rgba(colour: str, alpha: float = 1.0) -> str:
-    """``"#1a9850"`` as QGIS's ``"26,152,80,255"``."""
+    """``"#1a9850"`` as QGIS's ``"26,152,80,255"``.
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb``.
+    alpha : float
+    """
     c = colour.lstrip("#")
     r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
     return f"{r},{g},{b},{round(alpha * 255)}"
