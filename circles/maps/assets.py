@@ -46,17 +46,16 @@ def leaflet_js() -> str:
     return _SOURCE_MAP.sub("", (_leaflet_dir() / "leaflet.js").read_text(encoding="utf-8"))
 
 
+def _data_uri(match: re.Match) -> str:
+    """The image a ``url(images/...)`` names, as a data URI."""
+    data = base64.b64encode((_leaflet_dir() / match.group(1)).read_bytes()).decode("ascii")
+    return f"url(data:image/png;base64,{data})"
+
+
 @cache
 def leaflet_css() -> str:
     """Leaflet's style sheet with its images inlined as data URIs."""
-    folder = _leaflet_dir()
-
-    def inline(match: re.Match) -> str:
-        """The image a ``url(images/...)`` names, as a data URI."""
-        data = base64.b64encode((folder / match.group(1)).read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{data})"
-
-    return _CSS_IMAGE.sub(inline, (folder / "leaflet.css").read_text(encoding="utf-8"))
+    return _CSS_IMAGE.sub(_data_uri, (_leaflet_dir() / "leaflet.css").read_text(encoding="utf-8"))
 
 
 @cache

@@ -86,6 +86,17 @@ def read_metadata(path: Path) -> TileFileInfo:
     return TileFileInfo(RASTER_FORMATS[fmt], int(zooms[0]), int(zooms[1]), attribution)
 
 
+def _tile_x(lon: float, n: int) -> int:
+    return min(n - 1, max(0, int((lon + 180.0) / 360.0 * n)))
+
+
+def _tile_y(lat: float, n: int) -> int:
+    """Tile row, counted from the north, of a latitude (Web Mercator)."""
+    lat = max(-85.0511, min(85.0511, lat))
+    y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
+    return min(n - 1, max(0, int(y)))
+
+
 def tile_range(bounds: tuple[float, float, float, float], zoom: int) -> tuple[int, int, int, int]:
     """``(x0, x1, y0, y1)`` of the XYZ tiles covering ``(west, south, east, north)`` at ``zoom``.
 
@@ -96,19 +107,8 @@ def tile_range(bounds: tuple[float, float, float, float], zoom: int) -> tuple[in
     zoom : int
     """
     n = 2**zoom
-
-    def tx(lon: float) -> int:
-        """Tile column of a longitude."""
-        return min(n - 1, max(0, int((lon + 180.0) / 360.0 * n)))
-
-    def ty(lat: float) -> int:
-        """Tile row (from the north) of a latitude."""
-        lat = max(-85.0511, min(85.0511, lat))
-        y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
-        return min(n - 1, max(0, int(y)))
-
     west, south, east, north = bounds
-    return tx(west), tx(east), ty(north), ty(south)
+    return _tile_x(west, n), _tile_x(east, n), _tile_y(north, n), _tile_y(south, n)
 
 
 def copy_tiles(path: Path, bounds: tuple[float, float, float, float], folder: Path) -> int:
