@@ -156,7 +156,11 @@ def test_many_homes_become_hexagon_grids_and_single_homes_from_zoom_15(helsinki_
     gaps = layers[LAYER_GAPS].spec
     assert gaps["kind"] == "point" and gaps["minZoom"] == 15 and _count(gaps) == 9
     html = m.get_root().render()
-    assert "hexagons: residents within 15 min" in html and "zoom in (level 15+) to see each home" in html
+    assert "hexagons: residents within 15 min" in html and "zoom in (level 15+) to see each home<" in html
+    # Too many covered homes to hold one by one: the gaps still are, and the legend says so.
+    few = build_map(helsinki_result, max_home_features=20, max_detail_homes=10)
+    assert LAYER_HOMES not in _layers(few) and _count(_layers(few)[LAYER_GAPS].spec) == 9
+    assert "to see each home beyond 15 min" in few.get_root().render()
 
 
 def test_hex_levels_fit_the_screen_at_every_zoom(helsinki_result):

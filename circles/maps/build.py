@@ -184,6 +184,8 @@ def _home_layers(
     n_covered = int(homes["covered"].sum())
     if covered is not None and (not aggregate or n_covered <= options.max_detail_homes):
         lay.DataLayer(covered, sty.LAYER_HOMES).add_to(m)
+    elif covered is not None:
+        facts["gaps_only"] = True  # too many covered homes to hold one by one: the hexagons show them
     if gaps is not None and len(homes) - n_covered <= MAX_DETAIL_GAPS:
         lay.DataLayer(gaps, sty.LAYER_GAPS).add_to(m)
     return facts

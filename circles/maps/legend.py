@@ -31,6 +31,7 @@ class LegendParts:
     sites: bool = False
     streets: bool = False
     gcj02: bool = False
+    gaps_only: bool = False
 
 
 def _swatch(colour: str, label: str, *, shape: str = "box") -> str:
@@ -84,7 +85,9 @@ def legend_html(result: StudyResult, parts: LegendParts, attribution: str) -> st
             shape="dot",
         )
         if parts.detail_zoom:
-            rows += f'<div class="circles-note">zoom in (level {parts.detail_zoom}+) to see each home</div>'
+            which = f"home beyond {settings.threshold_min:g} min" if parts.gaps_only else "home"
+            note = f"zoom in (level {parts.detail_zoom}+) to see each {which}"
+            rows += f'<div class="circles-note">{note}</div>'
     rows += '<div class="circles-h"></div>'
     rows += _swatch(FACILITY_COLOUR, "facility", shape="dot")
     if s.facilities.unattached:
