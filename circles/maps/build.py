@@ -255,8 +255,9 @@ def build_map(
     facts = _home_layers(m, result, options, display, tables)
     if result.boundary is not None and len(result.boundary):
         lay.DataLayer(boundary_spec(result.boundary, display), sty.LAYER_BOUNDARY).add_to(m)
-    many = len(result.facilities) > ALWAYS_LABELLED
-    facilities, labels = facility_specs(result, display, 14 if many else None, 6 if many else 8)
+    n_fac = len(result.facilities)
+    radius_px = 8 if n_fac <= ALWAYS_LABELLED else 6 if n_fac <= 300 else 4  # a city's clinics stay apart
+    facilities, labels = facility_specs(result, display, 14 if n_fac > ALWAYS_LABELLED else None, radius_px)
     lay.DataLayer(facilities, sty.LAYER_FACILITIES).add_to(m)
     lay.DataLayer(labels, sty.LAYER_LABELS).add_to(m)
     if sites is not None and len(sites):
