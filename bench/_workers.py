@@ -32,6 +32,13 @@ class Spawned:
     result: dict | None
 
 
+def _status_peak_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _rss_kib(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -133,7 +140,9 @@ def circles_run(path: Path, out: Path) -> dict:
         "stages": recorder.as_dict(),
         "missing_stages": recorder.missing,
         **seen,
-        "peak_kib_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        # Resetting the peak for each stage also resets what wait4 reports (ru_maxrss), so the
+        # whole run's peak is the highest stage peak or the peak since the last reset.
+        "peak_kib_total": max([_status_peak_kib()] + [r.peak_kib or 0 for r in recorder.records.values()]),
     }
 
 

@@ -70,3 +70,40 @@ def test_bench_engine_rows_keep_their_shape_when_extrapolated(tmp_path):
     by_tool = _check_engine_rows(*_run_engine(tmp_path, "--budget-s", "1e-6"))
     ego = by_tool["osmnx-ego"]
     assert ego["extrapolated"] and ego["differ_nodes"] is None and ego["subset_note"]
+
+
+@pytest.mark.slow
+def test_bench_pipeline_quick_on_a_synthetic_city(tmp_path):
+    # The whole-pipeline benchmark on a small SYNTHETIC city: every tool finishes (the budget is
+    # far beyond any machine's time), every figure has its place, and the walk times agree.
+    out = tmp_path / "pipeline.json"
+    args = ["--quick", "--budget-s", "3600", "--data-dir", str(tmp_path / "cities"), "--json", str(out)]
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "pipeline.py"), *args], capture_output=True, text=True, timeout=3000
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "SYNTHETIC city (not a real place)" in proc.stdout
+    payload = json.loads(out.read_text())
+    (row,) = payload["datasets"]
+    assert row["synthetic"] and row["walk_edges"] > 5000 and row["bare_pass_s"] is not None
+    assert set(row["tools"]) == {"circles", "pyrosm", "osmnx"}
+    assert len({tuple(t) for t in row["tools"].values()}) == 1, "every tool has the same keys"
+    assert all(t["status"] == "ok" for t in row["tools"].values()), row["tools"]
+    circles = row["tools"]["circles"]
+    stage_names = [name for _, name in payload["stage_rows"]]
+    assert list(circles["steps"]) == stage_names
+    assert not row["circles_run"]["missing_stages"]
+    # The stages add up to the whole run, measured from outside.
+    assert sum(circles["steps"].values()) == pytest.approx(circles["wall_s"], rel=1e-9)
+    assert all(row["circles_run"]["stages"][k]["peak_kib"] > 0 for k in ("read", "map.png", "GeoPackages"))
+    # Same homes and clinics; walk times agree once circles' access legs are taken off (the
+    # references snap to the nearest node of a simplified graph: within a minute or so).
+    assert circles["counts"]["clinics"] == row["clinics"]
+    for kind in ("pyrosm", "osmnx"):
+        a = row["agreement"][kind]
+        assert row["tools"][kind]["counts"]["clinics"] == row["clinics"]
+        assert a["homes_circles"] == a["homes_ref"] == a["homes_matched"] == circles["counts"]["homes"]
+        assert abs(a["median_diff_without_legs_min"]) < 0.5, a
+        assert a["p95_abs_diff_without_legs_min"] < 1.5, a
+        assert 0 < a["median_diff_min"] < 2.0, a  # circles adds the walk to and from the street
+        assert abs(a["covered_share_circles"] - a["covered_share_ref"]) < 0.05, a
