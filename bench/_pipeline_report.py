@@ -58,8 +58,10 @@ def _print_reference(row: dict, kind: str) -> None:
     print(f"   {title}: {entry['wall_s']:.2f} s{ratio}, peak {entry['peak_gib']:.2f} GiB; steps (s): {steps}")
     a = row["agreement"].get(kind)
     if a:
+        n_cells = a["homes_circles_landuse_cells"]
+        cells = f", {n_cells:,} of them cells of residential land without mapped buildings" if n_cells else ""
         print(
-            f"     agreement: homes {a['homes_circles']:,} (circles) / {a['homes_ref']:,} ({kind}), "
+            f"     agreement: homes {a['homes_circles']:,} (circles{cells}) / {a['homes_ref']:,} ({kind}), "
             f"{a['homes_matched']:,} matched by OSM id; walk time circles - {kind}: median "
             f"{a['median_diff_min']:+.2f} min, 95th percentile of |difference| "
             f"{a['p95_abs_diff_min']:.2f} min (without circles' access legs: median "

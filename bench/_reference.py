@@ -179,30 +179,52 @@ def run_pyrosm(pbf: Path, out: Path) -> tuple[dict, dict[str, float]]:
     return _analyse(graph, homes, clinics, out, timer), timer.seconds
 
 
-def _walkable_way(way) -> bool:
-    from circles.sources.walk_filter import is_walkable
-
-    return "highway" in way.tags and is_walkable(dict(way.tags))
+def _runs(way) -> list[list[int]]:
+    """Node ids of a way, cut where a node is missing from a clipped extract (runs of 2+ nodes)."""
+    runs: list[list[int]] = [[]]
+    for node in way.nodes:
+        if node.location.valid():
+            runs[-1].append(node.ref)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if len(r) >= 2]
 
 
 def write_xml(pbf: Path, walk_xml: Path, all_xml: Path) -> None:
-    """The PBF as OSM XML for OSMnx: its walkable ways (circles' walk filter) with their nodes, and all."""
+    """The PBF as OSM XML for OSMnx: its walkable ways (circles' walk filter) with their nodes, and all.
+
+    OSMnx needs every node of a way. In a clipped extract, walkable ways are cut to the runs of
+    nodes that are in the file (as circles reads them); other ways missing nodes are left out.
+    """
     import osmium
+    from osmium.osm.mutable import Way
 
     from circles.sources.walk_filter import is_walkable
 
-    needed: set[int] = set()
-    for way in osmium.FileProcessor(str(pbf), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway")):
-        if is_walkable(dict(way.tags)):
-            needed.update(n.ref for n in way.nodes)
+    walk_runs: dict[int, list[list[int]]] = {}
+    broken: set[int] = set()
+    for way in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY).with_locations():
+        if not way.is_way():
+            continue
+        if not all(n.location.valid() for n in way.nodes):
+            broken.add(way.id)
+        if "highway" in way.tags and is_walkable(dict(way.tags)):
+            walk_runs[way.id] = _runs(way)
+    needed = {ref for runs in walk_runs.values() for run in runs for ref in run}
     with (
         osmium.SimpleWriter(str(walk_xml), overwrite=True) as walk,
         osmium.SimpleWriter(str(all_xml), overwrite=True) as everything,
     ):
         for obj in osmium.FileProcessor(str(pbf)):
+            if obj.is_way():
+                if obj.id not in broken:
+                    everything.add(obj)
+                for k, run in enumerate(walk_runs.get(obj.id, [])):
+                    new_id = obj.id if len(walk_runs[obj.id]) == 1 else obj.id * 1000 + k
+                    walk.add_way(Way(id=new_id, nodes=run, tags=dict(obj.tags), version=1))
+                continue
             everything.add(obj)
-            on_walk = obj.id in needed if obj.is_node() else obj.is_way() and _walkable_way(obj)
-            if on_walk:
+            if obj.is_node() and obj.id in needed:
                 walk.add(obj)
 
 

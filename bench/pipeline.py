@@ -110,7 +110,7 @@ def agreement(circles_dir: Path, ref_dir: Path) -> dict:
     import pyogrio
 
     cols = ["osm_id", "walk_time_min"]
-    ours = pyogrio.read_dataframe(circles_dir / "homes.gpkg", columns=cols, read_geometry=False)
+    ours = pyogrio.read_dataframe(circles_dir / "homes.gpkg", columns=[*cols, "building"], read_geometry=False)
     theirs = pyogrio.read_dataframe(ref_dir / "homes.gpkg", columns=cols, read_geometry=False)
     both = ours.merge(theirs, on="osm_id", suffixes=("_circles", "_ref"))
     a, b = both["walk_time_min_circles"].to_numpy(float), both["walk_time_min_ref"].to_numpy(float)
@@ -133,6 +133,7 @@ def agreement(circles_dir: Path, ref_dir: Path) -> dict:
     bare = (a - legs_m / SPEED_M_PER_MIN)[ok] - b[ok]
     return {
         "homes_circles": len(ours),
+        "homes_circles_landuse_cells": int((ours["building"] == "landuse").sum()),
         "homes_ref": len(theirs),
         "homes_matched": len(both),
         "median_diff_min": float(np.median(diff)) if diff.size else None,
@@ -196,7 +197,7 @@ def _datasets(args: argparse.Namespace, data_dir: Path):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 10k-edge SYNTHETIC city only, 1 run")
-    parser.add_argument("--sizes", default=None, help="walk edges of the SYNTHETIC cities, comma list")
+    parser.add_argument("--sizes", default=None, help="walk edges of SYNTHETIC cities (comma list, or none)")
     parser.add_argument("--no-real", dest="real", action="store_false", help="skip the Yuba extract")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma list of circles, pyrosm, osmnx")
     parser.add_argument("--repeats", type=int, default=1, help="circles runs per file (median reported)")
@@ -211,11 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         return worker_main(args.worker, Path(args.file), Path(args.out or "."), Path(args.result), args.xml)
-    args.sizes = (
-        [int(s) for s in args.sizes.split(",")]
-        if args.sizes
-        else list(QUICK_SIZES if args.quick else FULL_SIZES)
-    )
+    if args.sizes == "none":
+        args.sizes = []
+    elif args.sizes:
+        args.sizes = [int(x) for x in args.sizes.split(",")]
+    else:
+        args.sizes = list(QUICK_SIZES if args.quick else FULL_SIZES)
     args.real = args.real and not args.quick
     args.budget_s = args.budget_s or (300.0 if args.quick else 900.0)
     from _pipeline_report import INTRO, print_summary
