@@ -110,7 +110,8 @@ def agreement(circles_dir: Path, ref_dir: Path) -> dict:
     import pyogrio
 
     cols = ["osm_id", "walk_time_min"]
-    ours = pyogrio.read_dataframe(circles_dir / "homes.gpkg", columns=[*cols, "building"], read_geometry=False)
+    read = pyogrio.read_dataframe
+    ours = read(circles_dir / "homes.gpkg", columns=[*cols, "building"], read_geometry=False)
     theirs = pyogrio.read_dataframe(ref_dir / "homes.gpkg", columns=cols, read_geometry=False)
     both = ours.merge(theirs, on="osm_id", suffixes=("_circles", "_ref"))
     a, b = both["walk_time_min_circles"].to_numpy(float), both["walk_time_min_ref"].to_numpy(float)
