@@ -10,7 +10,7 @@ Whole-pipeline benchmark: `circles run --pbf FILE --facilities osm:primary-care 
 file to every output, against the straightforward pyrosm + networkx and OSMnx graph_from_xml
 pipelines doing the same job (homes, clinics, walk times, service areas, map.html, map.png,
 GeoPackages). Each run is its own process: wall seconds include interpreter start-up and exit;
-peak GiB is that process's peak resident memory (wait4 ru_maxrss); per-stage peaks are the
+peak GiB is that process's peak resident memory (its VmHWM); per-stage peaks are the
 process's peak RSS while the stage ran (VmHWM reset at the stage's start). SYNTHETIC cities are
 generated (bench/synth.py), not real places. Reference runs stop after {budget_s:.0f} s or at
 {mem:g} GiB. Machine: {cores} cores, 1-min load average {load:.1f} at the start.

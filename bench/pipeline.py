@@ -78,7 +78,6 @@ def _run_circles(path: Path, work: Path, args: argparse.Namespace) -> tuple[dict
         runs.append(s)
     runs.sort(key=lambda s: s.wall_s)
     chosen = runs[(len(runs) - 1) // 2]
-    chosen.peak_kib = max(chosen.peak_kib, chosen.result["peak_kib_total"])
     steps = stage_seconds(chosen.result, chosen.wall_s)
     entry = _tool_entry(chosen, steps, {"homes": chosen.result["summary"]["homes"]})
     entry["counts"] |= {"clinics": chosen.result["summary"]["facilities"], **(chosen.result["network"] or {})}

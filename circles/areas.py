@@ -6,6 +6,7 @@ For a band of ``limit`` metres, an edge ``(u, v)`` of length ``L`` is reached fr
 either way along it. These pieces are exact; the area is the union of their
 buffers, never a hull.
 
+The pieces come from :mod:`circles.area_pieces`, the paths from :mod:`circles.area_paths`.
 How the union is made fast (``bench/areas.py`` measures each step):
 
 - the pieces of one edge are first merged into disjoint intervals, and pieces that

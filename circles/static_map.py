@@ -112,9 +112,12 @@ def build_figure(
     from matplotlib.figure import Figure
 
     title = _title(result, size_in[0])
-    families = cjk_font_families()
-    if not families and (has_cjk(title) or _names_have_cjk(result)):
-        warn_no_cjk_font()
+    # CJK fonts are large: they are looked up and loaded only when some text needs them.
+    families: tuple[str, ...] = ()
+    if has_cjk(title) or _names_have_cjk(result):
+        families = cjk_font_families()
+        if not families:
+            warn_no_cjk_font()
     with rc_context({"font.family": ["DejaVu Sans", *families]}):
         fig = Figure(figsize=size_in, dpi=dpi)
         FigureCanvasAgg(fig)
