@@ -146,16 +146,6 @@ def install(recorder: StageRecorder) -> None:
     """Import circles' modules and wrap every stage of a run (see ``FUNCTION_STAGES``)."""
     import geopandas as gpd
 
-    import circles.analysis
-    import circles.areas
-    import circles.cli
-    import circles.maps
-    import circles.pipeline
-    import circles.report
-    import circles.static_map
-    import circles.sources.assemble
-    import circles.sources.osm
-    import circles.sources.walk_filter  # noqa: F401
     from circles.network import WalkNetwork
 
     for module, attr, name, memory in FUNCTION_STAGES:
