@@ -30,6 +30,7 @@ from circles.maps import (
     DETACHED_FACILITY_COLOUR,
     FACILITY_COLOUR,
     PROPOSED_SITE_COLOUR,
+    STREET_COLOUR,
     band_colours,
 )
 from circles.static_homes import add_path, draw_homes, home_bounds
@@ -183,6 +184,7 @@ def _draw(ax: Axes, result: StudyResult, crs, proposed_sites: gpd.GeoDataFrame |
     if boundary is not None:
         _draw_boundary(ax, boundary, tolerance_m, handles)
     _draw_service_areas(ax, areas, tolerance_m, handles)
+    _draw_streets(ax, result, crs, handles)
     handles += draw_homes(
         ax, result.homes, crs, labels, band_colours(labels, settings.threshold_min), pixel_m
     )
@@ -200,6 +202,20 @@ def _draw_boundary(ax: Axes, boundary: gpd.GeoDataFrame, tolerance_m: float, han
     lines = shapely.simplify(boundary.boundary.values, tolerance_m, preserve_topology=False)
     add_path(ax, lines, closed=False, edgecolor="#333333", linewidth=1.2, linestyle="--", zorder=2.5)
     handles.append(Line2D([], [], color="#333333", linestyle="--", label="study area"))
+
+
+def _draw_streets(ax: Axes, result: StudyResult, crs, handles: list) -> None:
+    """The walk network as one thin grey path over the service areas, under the homes."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    if result.context is None or result.context.network.crs != crs:
+        return
+    net = result.context.network
+    segments = np.stack([net.node_xy[net.edge_u], net.node_xy[net.edge_v]], axis=1)
+    style = {"colors": STREET_COLOUR, "linewidths": 0.35, "alpha": 0.8, "zorder": 1.5}
+    ax.add_collection(LineCollection(segments, **style), autolim=False)  # the view is already framed
+    handles.append(Line2D([], [], color=STREET_COLOUR, linewidth=0.8, label="street"))
 
 
 def _draw_service_areas(ax: Axes, areas: gpd.GeoDataFrame, tolerance_m: float, handles: list) -> None:

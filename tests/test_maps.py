@@ -566,3 +566,14 @@ def test_png_unwritable(helsinki_result, tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write the picture"):
         render_png(helsinki_result, blocker / "map.png", dpi=40)
+
+
+def test_png_draws_the_streets(helsinki_result, tmp_path):
+    with_streets = _pixels(render_png(helsinki_result, tmp_path / "a.png", dpi=60))
+    without = _pixels(render_png(helsinki_result.with_(context=None), tmp_path / "b.png", dpi=60))
+    changed = (with_streets != without).any(axis=-1)
+    # 6,910 street segments drawn as a thin grey line: a good share of the 480 x 480 picture changes.
+    assert changed.sum() > 10_000
+    # Grey lines over light fills: where anything changed it got darker (anti-aliased lines blend).
+    darker = with_streets.astype(int).sum(axis=-1) < without.astype(int).sum(axis=-1)
+    assert darker[changed].mean() > 0.95

@@ -15,7 +15,8 @@ import shapely
 from numpy.typing import NDArray
 
 from circles.analysis import cost_per_min
-from circles.areas import _piece_paths, reached_pieces
+from circles.area_paths import _piece_paths
+from circles.areas import reached_pieces
 from circles.crs import WGS84
 from circles.network import WalkNetwork
 from circles.result import StudyResult
