@@ -160,8 +160,9 @@ def index_html(table: pd.DataFrame, settings: TravelSettings, shapes: list) -> s
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in _row(r)) + "</tr>" for _, r in table.iterrows())
     totals = "<tr class='totals'>" + "".join(f"<td>{c}</td>" for c in _totals(table)) + "</tr>"
     spec = overview_spec(table, shapes, minutes)
-    estimated = int((table.get("population_estimated", pd.Series(dtype=object)).astype(str) == "True").sum())
-    note = f" Residents are estimated in {estimated} of {len(table)} areas." if estimated else ""
+    done = table[table["status"] != "failed"] if "status" in table else table
+    estimated = int((done.get("population_estimated", pd.Series(dtype=object)).astype(str) == "True").sum())
+    note = f" Residents are estimated in {estimated} of {len(done)} areas." if estimated else ""
     overview = "" if spec is None else f'<div id="overview"></div>{_legend(minutes)}'
     script = "" if spec is None else OVERVIEW_JS.replace("SPEC", script_json(spec))
     return f"""<!DOCTYPE html>
