@@ -32,6 +32,7 @@ from circles.study_area import (
     reach_margin_m,
     swap_hint,
 )
+from circles.tiers import TierPlan
 
 __all__ = ["Inputs", "PopulationSpec", "osm_inputs", "reach_margin_m", "run_osm", "run_study"]
 
@@ -171,6 +172,7 @@ def run_study(
     allow_partial: bool = False,
     plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -198,6 +200,9 @@ def run_study(
         How bounded searches run (the result does not depend on it).
     progress : callable, optional
         Called with the name of each stage as it starts.
+    tiers : TierPlan, optional
+        Facility tiers, each with its threshold and travel mode (see
+        :mod:`circles.tier_study`); ``inputs.walkways`` must hold the ways of their modes.
 
     Returns
     -------
@@ -213,7 +218,12 @@ def run_study(
     t0 = time.perf_counter()
     area = _area_of(boundary, name)
     inputs, _reach, coverage_share, warnings = _within_reach(
-        inputs, area, settings, name, allow_partial=allow_partial
+        inputs,
+        area,
+        settings,
+        name,
+        allow_partial=allow_partial,
+        margin_m=_tier_margin(inputs, tiers, settings),
     )
     timings["clip"] = time.perf_counter() - t0
     step("building the walk network")
@@ -240,6 +250,11 @@ def run_study(
     )
     timings.update(measured.timings_s)
     warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
+    measured, tier_run = _measure_tiers(
+        measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
+    )
+    if tier_run is not None:
+        warnings += list(tier_run.summary.warnings)
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
@@ -263,6 +278,8 @@ def run_study(
         sources={**inputs.sources, "population": pop.info.method},
         extra={} if siting is None else {"proposed_sites": siting.records()},
     )
+    if tier_run is not None:
+        summary = summary.with_(tiers=tier_run.summary)
     return StudyResult(
         name=name,
         settings=settings,
@@ -275,7 +292,49 @@ def run_study(
         proposed_sites=None if siting is None else siting.sites,
         timings_s=timings,
         context=measured.context,
+        tier_areas=None if tier_run is None else tier_run.areas,
     )
+
+
+def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
+    """How far the tiers' modes reach beyond the area, metres (None without tiers)."""
+    if tiers is None:
+        return None
+    from circles.tier_study import tier_margin_m
+
+    return tier_margin_m(inputs.walkways, tiers, settings)
+
+
+def _measure_tiers(
+    measured: Measured,
+    inputs: Inputs,
+    pop,
+    settings: TravelSettings,
+    tiers: TierPlan | None,
+    inside,
+    subareas: gpd.GeoDataFrame | None,
+    plan: SearchPlan | None,
+    progress: Callable[[str], None] | None,
+):
+    """The measured study with the tiers' columns added, and the tiers' run (None without tiers)."""
+    if tiers is None:
+        return measured, None
+    from circles.tier_study import run_tiers, with_tier_columns
+
+    run = run_tiers(
+        inputs.walkways,
+        inputs.facilities,
+        inputs.homes,
+        pop,
+        settings,
+        tiers,
+        inside_area=inside,
+        subareas=subareas,
+        walk_network=measured.context.network,
+        search_plan=plan,
+        progress=progress,
+    )
+    return with_tier_columns(measured, run), run
 
 
 def _area_of(boundary: gpd.GeoDataFrame | None, name: str):
@@ -289,12 +348,18 @@ def _area_of(boundary: gpd.GeoDataFrame | None, name: str):
 
 
 def _within_reach(
-    inputs: Inputs, area, settings: TravelSettings, name: str, *, allow_partial: bool
+    inputs: Inputs,
+    area,
+    settings: TravelSettings,
+    name: str,
+    *,
+    allow_partial: bool,
+    margin_m: float | None = None,
 ) -> tuple[Inputs, object, float | None, list[str]]:
     """Inputs clipped to the area and its margin, checked to be there and to cover it."""
     region, reach = inputs, None
     if area is not None:
-        inputs, reach = clip_inputs(inputs, area, settings)
+        inputs, reach = clip_inputs(inputs, area, settings, margin_m=margin_m)
     _check_not_empty(name, inputs, region, area, settings)
     share, warnings = network_coverage(name, region, area, reach, allow_partial=allow_partial)
     return inputs, reach, share, warnings
@@ -302,6 +367,8 @@ def _within_reach(
 
 def _network_of(walkways: gpd.GeoDataFrame) -> WalkNetwork:
     """The walk network of the clipped walkways (tunnels, bridges and indoor ways not snapped onto)."""
+    if "net_walk" in walkways:  # read for more modes than walking: their walkable ways
+        walkways = walkways[walkways["net_walk"].to_numpy(bool)]
     level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
     return WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
 
