@@ -27,7 +27,7 @@ UTM = "EPSG:32650"
 def hand_ways(**extra_w2) -> gpd.GeoDataFrame:
     """Four ways in metres (UTM 50N)::
 
-        A(0,0) --w1-- B(1000,0) ==w2==> C(2000,0)        w2 one-way B->C, primary, no maxspeed (60 km/h by class)
+        A(0,0) --w1-- B(1000,0) ==w2==> C(2000,0)     w2 one-way B->C, primary, no maxspeed (60 km/h)
                        ^                 /
                        w3 (one-way B->D, drawn D->B with oneway=-1; maxspeed 10)
                        |               / w4: one-way C->D, residential, maxspeed 30, 1414.21 m
@@ -112,7 +112,8 @@ def test_minutes_and_coverage_through_analyse():
     net = mode_network(hand_ways(), travel_mode("drive"))
     clinic = gpd.GeoDataFrame(geometry=[shapely.Point(C)], crs=UTM)
     homes = gpd.GeoDataFrame(geometry=[shapely.Point(A), shapely.Point(B), shapely.Point(D)], crs=UTM)
-    result = analyse(net, clinic, homes, population=None, settings=TravelSettings(threshold_min=1.5, bands_min=(1.5,)))
+    settings = TravelSettings(threshold_min=1.5, bands_min=(1.5,))
+    result = analyse(net, clinic, homes, population=None, settings=settings)
     np.testing.assert_allclose(result.homes["walk_time_min"], [2.0, 1.0, np.nan], atol=1e-3)
     assert result.homes["covered"].tolist() == [False, True, False]
 
@@ -126,7 +127,8 @@ def test_oneway_rules():
     assert oneway_direction({"oneway": "yes", "oneway:bicycle": "no"}, "bike") == 0
     assert oneway_direction({"oneway": "yes", "oneway:bicycle": "no"}, "drive") == 1
     assert oneway_direction({"oneway": "yes", "cycleway": "opposite_lane"}, "bike") == 0
-    assert oneway_direction({"oneway": "yes", "oneway:bicycle": "no", "oneway:electric_bicycle": "yes"}, "ebike") == 1
+    ebike_only_one_way = {"oneway": "yes", "oneway:bicycle": "no", "oneway:electric_bicycle": "yes"}
+    assert oneway_direction(ebike_only_one_way, "ebike") == 1
     assert oneway_direction({"oneway": "yes"}, "walk") == 0
 
 

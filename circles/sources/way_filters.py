@@ -209,6 +209,7 @@ def network_flags(ways, networks: tuple[str, ...] = ("walk", "bike", "ebike", "d
         out[f"net_{network}"] = [filters[network](tags) for tags in records]
     return out
 
+
 #: Tags the filters, one-way rules and speeds read: kept as columns when more than walking is read.
 MODE_TAGS: tuple[str, ...] = (
     "access",
