@@ -232,8 +232,16 @@ def build_map(
     m.get_root().html.add_child(
         fm.Element(_legend_html(result, labels, colours, hexes=aggregate, sites=sites is not None))
     )
+    _add_tiers(fm, m, result)
     fm.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def _add_tiers(fm: ModuleType, m: folium.Map, result: StudyResult) -> None:
+    """The facility tiers' layers (:mod:`circles.tier_maps`), when the study has tiers."""
+    from circles.tier_maps import add_tier_layers
+
+    add_tier_layers(fm, m, result)
 
 
 def save_map(result: StudyResult, path: str | Path, *, offline: bool = False, **options) -> Path:

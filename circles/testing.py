@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 
 from circles.engine import Snapped
@@ -94,6 +96,37 @@ TREE_AND_LINE = HandGraph(
     edges=(("A", "B"), ("B", "C"), ("B", "E"), ("D", "H"), ("X", "Y")),
 )
 TREE_FACILITIES_XY = ((0.0, 0.0), (700.0, -780.0), (1300.0, 0.0))
+
+
+def one_way_streets(**extra_w2: str) -> gpd.GeoDataFrame:
+    """Four streets with one-way sections, in metres (UTM 50N).
+
+    ::
+
+        A(0,0) --w1-- B(1000,0) ==w2==> C(2000,0)     w2 one-way B->C, primary, no maxspeed (60 km/h)
+                       ^                 /
+                       w3 (one-way B->D, drawn D->B with oneway=-1; maxspeed 10)
+                       |               / w4: one-way C->D, residential, maxspeed 30, 1414.21 m
+                      D(1000,-1000) <-
+
+    w1: residential, maxspeed 60, two-way, 1000 m. ``extra_w2`` adds tags to w2 (e.g. a
+    contraflow for cyclists, ``**{"oneway:bicycle": "no"}``). Every way is walkable, drivable
+    and bikeable (``net_*`` columns from :func:`circles.sources.way_filters.network_flags`).
+    """
+    rows = [
+        ({"highway": "residential", "maxspeed": "60"}, [(0, 0), (1000, 0)]),
+        ({"highway": "primary", "oneway": "yes", **extra_w2}, [(1000, 0), (2000, 0)]),
+        ({"highway": "tertiary", "oneway": "-1", "maxspeed": "10"}, [(1000, -1000), (1000, 0)]),
+        ({"highway": "residential", "oneway": "yes", "maxspeed": "30 km/h"}, [(2000, 0), (1000, -1000)]),
+    ]
+    frame = gpd.GeoDataFrame(
+        [{"osm_id": f"way/{i + 1}", **tags} for i, (tags, _) in enumerate(rows)],
+        geometry=[shapely.LineString(xy) for _, xy in rows],
+        crs=HAND_CRS,
+    )
+    from circles.sources.way_filters import network_flags
+
+    return network_flags(frame)
 
 
 def reference_distances(net: WalkNetwork, facilities: Snapped, points: Snapped) -> NDArray[np.float64]:

@@ -130,6 +130,8 @@ class Tier:
 
     def label(self) -> str:
         """What the tier's facilities are, in words (built-in tiers) or its name."""
+        if self.all_facilities:
+            return "facilities"
         return next((r.label for r in BUILTIN_RULES if r.tier == self.name), self.name)
 
 

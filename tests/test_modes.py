@@ -16,37 +16,13 @@ from circles.sources.way_filters import (
     is_bikeable,
     is_drivable,
     is_ebikeable,
-    network_flags,
     oneway_direction,
     parse_maxspeed_kmh,
 )
+from circles.testing import HAND_CRS, one_way_streets
 
-UTM = "EPSG:32650"
-
-
-def hand_ways(**extra_w2) -> gpd.GeoDataFrame:
-    """Four ways in metres (UTM 50N)::
-
-        A(0,0) --w1-- B(1000,0) ==w2==> C(2000,0)     w2 one-way B->C, primary, no maxspeed (60 km/h)
-                       ^                 /
-                       w3 (one-way B->D, drawn D->B with oneway=-1; maxspeed 10)
-                       |               / w4: one-way C->D, residential, maxspeed 30, 1414.21 m
-                      D(1000,-1000) <-
-
-    w1: residential, maxspeed 60, two-way, 1000 m.
-    """
-    rows = [
-        ({"highway": "residential", "maxspeed": "60"}, [(0, 0), (1000, 0)]),
-        ({"highway": "primary", "oneway": "yes", **extra_w2}, [(1000, 0), (2000, 0)]),
-        ({"highway": "tertiary", "oneway": "-1", "maxspeed": "10"}, [(1000, -1000), (1000, 0)]),
-        ({"highway": "residential", "oneway": "yes", "maxspeed": "30 km/h"}, [(2000, 0), (1000, -1000)]),
-    ]
-    frame = gpd.GeoDataFrame(
-        [{"osm_id": f"way/{i + 1}", **tags} for i, (tags, _) in enumerate(rows)],
-        geometry=[shapely.LineString(xy) for _, xy in rows],
-        crs=UTM,
-    )
-    return network_flags(frame)
+UTM = HAND_CRS
+hand_ways = one_way_streets
 
 
 A, B, C, D = (0.0, 0.0), (1000.0, 0.0), (2000.0, 0.0), (1000.0, -1000.0)

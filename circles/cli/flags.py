@@ -59,6 +59,14 @@ FLAG_OF: dict[str, str] = {
     "workers": "--workers",
     "output_crs": "--output-crs",
     "offline_map": "--offline-map",
+    "mode": "--mode",
+    "tiers": "--tier/--tier-plan",
+    "tier_column": "--tier-column",
+    "networks": "--mode/--tier",
+    "bicycle_speed_kmh": "--bicycle-speed-kmh",
+    "ebike_speed_kmh": "--ebike-speed-kmh",
+    "drive_speeds": "--drive-speeds",
+    "congestion_factor": "--congestion-factor",
 }
 
 #: Parameters whose flag depends on the input they belong to: (scope, parameter) -> flag.

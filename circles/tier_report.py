@@ -1,0 +1,138 @@
+"""Writing and printing a study's facility tiers: ``tiers.csv``, ``tier_units.csv``, area layers, lines.
+
+- ``tiers.csv``: one row per tier and one for all tiers at once (mode, threshold,
+  facilities, homes and residents covered, residents per facility against the target);
+- ``tier_units.csv``: with sub-areas, one row per (unit, tier);
+- ``service_areas.gpkg``: a layer ``tier_<name>`` per tier (the area within its threshold).
+
+Every CSV goes through :func:`circles.tables.write_csv` (formula-like cells neutralised).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from circles.result import StudyResult
+from circles.tables import write_csv
+from circles.tier_result import TiersSummary
+
+ALL_TIERS = "(all tiers)"
+
+
+def tier_rows(tiers: TiersSummary, *, estimated: bool) -> pd.DataFrame:
+    """The per-tier summary table (the rows of ``tiers.csv``).
+
+    Parameters
+    ----------
+    tiers : TiersSummary
+    estimated : bool
+        Whether the residents are estimated (said in a column).
+
+    Returns
+    -------
+    DataFrame
+    """
+    rows = []
+    for t in tiers.tiers:
+        d = t.to_dict()
+        rows.append(
+            {
+                "tier": t.name,
+                "label": t.label,
+                "mode": t.mode,
+                "threshold_min": d["threshold_min"],
+                "facilities_classified": t.classified,
+                "facilities_inside": t.facilities.inside,
+                "facilities_nearby_serving": t.facilities.margin_serving,
+                "facilities_off_network": t.facilities.unattached,
+                "homes": d["homes"],
+                "population": d["population"],
+                "population_estimated": estimated,
+                "covered_homes": d["covered_homes"],
+                "covered_population": d["covered_population"],
+                "covered_share": d["covered_share"],
+                "uncovered_population": d["uncovered_population"],
+                "unreachable_homes": d["unreachable_homes"],
+                "residents_per_facility": t.residents_per_facility,
+                "target_residents_per_facility": t.target_residents_per_facility,
+                "meets_target": t.meets_target,
+                "mode_description": t.mode_description,
+            }
+        )
+    every = tiers.all_tiers
+    rows.append(
+        {
+            "tier": ALL_TIERS,
+            "label": "within every tier's threshold at once",
+            "homes": rows[0]["homes"] if rows else None,
+            "population": rows[0]["population"] if rows else None,
+            "population_estimated": estimated,
+            "covered_homes": every.homes,
+            "covered_population": every.population,
+            "covered_share": every.population_share,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def unit_rows(tiers: TiersSummary) -> pd.DataFrame:
+    """One row per (unit, tier): the rows of ``tier_units.csv``."""
+    return pd.DataFrame([u.to_dict() for u in tiers.units])
+
+
+def write_tier_files(result: StudyResult, folder: Path) -> None:
+    """Write the tiers' tables and area layers into ``folder`` (nothing without tiers).
+
+    Parameters
+    ----------
+    result : StudyResult
+    folder : Path
+        The (temporary) output folder.
+    """
+    tiers = result.summary.tiers
+    if tiers is None:
+        return
+    write_csv(tier_rows(tiers, estimated=result.summary.population.estimated), folder / "tiers.csv")
+    if tiers.units:
+        write_csv(unit_rows(tiers), folder / "tier_units.csv")
+    areas = result.tier_areas
+    if areas is None:
+        return
+    for name in dict.fromkeys(areas["tier"]):
+        layer = areas[areas["tier"] == name].reset_index(drop=True)
+        layer.to_file(folder / "service_areas.gpkg", driver="GPKG", layer=f"tier_{name}")
+
+
+def tier_lines(result: StudyResult) -> list[str]:
+    """What the command line prints for the tiers: one line per tier, then all tiers at once."""
+    tiers = result.summary.tiers
+    if tiers is None:
+        return []
+    who = "estimated residents" if result.summary.population.estimated else "residents"
+    lines = []
+    for t in tiers.tiers:
+        c = t.coverage
+        share = "n/a" if c.covered_share is None else f"{100 * c.covered_share:.1f}%"
+        per = (
+            ""
+            if t.residents_per_facility is None
+            else f", {t.residents_per_facility:,.0f} {who} per facility"
+        )
+        target = (
+            "" if t.meets_target is None else (" (meets target)" if t.meets_target else " (above target)")
+        )
+        lines.append(
+            f"  tier {t.name}: {share} of {who} within {c.threshold_min:g} min by {t.mode} of "
+            f"{t.facilities.inside} {t.label} inside the area{per}{target}"
+        )
+    every = tiers.all_tiers
+    share = "n/a" if every.population_share is None else f"{100 * every.population_share:.1f}%"
+    lines.append(f"  all tiers at once: {share} of {who} ({every.homes:,} homes)")
+    missing = {k: v for k, v in tiers.units_without().items() if v} if tiers.units else {}
+    for name, units in missing.items():
+        listed = ", ".join(units[:5]) + (f" and {len(units) - 5} more" if len(units) > 5 else "")
+        lines.append(f"  units without a {name} facility: {listed}")
+    lines.append(f"  access legs: {tiers.access_legs}")
+    return lines
