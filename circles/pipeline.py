@@ -280,20 +280,11 @@ def run_study(
     )
     if tier_run is not None:
         summary = summary.with_(tiers=tier_run.summary)
-    return StudyResult(
-        name=name,
-        settings=settings,
-        homes=measured.homes,
-        facilities=measured.facilities,
-        service_areas=measured.service_areas,
-        summary=summary,
-        boundary=boundary,
-        catchment_areas=measured.catchment_areas,
-        proposed_sites=None if siting is None else siting.sites,
-        timings_s=timings,
-        context=measured.context,
-        tier_areas=None if tier_run is None else tier_run.areas,
+    sites = None if siting is None else siting.sites
+    result = measured.result(
+        name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
     )
+    return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
 
 
 def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
