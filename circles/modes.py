@@ -38,6 +38,14 @@ from circles.network import WalkNetwork
 MODES = ("walk", "elderly", "bicycle", "ebike", "drive")
 #: Other spellings accepted for the modes.
 MODE_ALIASES = {"walking": "walk", "bike": "bicycle", "cycle": "bicycle", "e-bike": "ebike", "car": "drive"}
+#: How each mode reads after "within 15 min" in outputs.
+MODE_PHRASES = {
+    "walk": "walk",
+    "elderly": "walk at elderly pace",
+    "bicycle": "by bicycle",
+    "ebike": "by e-bike",
+    "drive": "drive",
+}
 #: Which network (way filter) each mode travels on.
 MODE_NETWORK = {"walk": "walk", "elderly": "walk", "bicycle": "bike", "ebike": "ebike", "drive": "drive"}
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
+from circles.modes import MODE_PHRASES
+
 if TYPE_CHECKING:  # pragma: no cover
     import folium
 
@@ -30,7 +32,7 @@ MODE_WORDS = {
 
 def tier_layer_name(name: str, minutes: float, mode: str) -> str:
     """The layer control's name of a tier's layer, e.g. ``"Tier township: within 15 min by e-bike"``."""
-    return f"Tier {name}: within {minutes:g} min {MODE_WORDS.get(mode, mode)}"
+    return f"Tier {name}: within {minutes:g} min {MODE_PHRASES.get(mode, mode)}"
 
 
 def add_tier_layers(fm: ModuleType, m: folium.Map, result: StudyResult) -> None:
@@ -64,7 +66,9 @@ def add_tier_layers(fm: ModuleType, m: folium.Map, result: StudyResult) -> None:
                     "fillColor": c,
                     "fillOpacity": 0.1,
                 },
-                tooltip=_text(f"{tier.name}: within {minutes:g} min {MODE_WORDS.get(tier.mode, tier.mode)}"),
+                tooltip=_text(
+                    f"{tier.name}: within {minutes:g} min {MODE_PHRASES.get(tier.mode, tier.mode)}"
+                ),
             ).add_to(layer)
         if "tier" in facilities:
             mine = facilities[facilities["tier"] == tier.name]

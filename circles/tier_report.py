@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from circles.modes import MODE_PHRASES
 from circles.result import StudyResult
 from circles.tables import write_csv
 from circles.tier_result import TiersSummary
@@ -74,7 +75,21 @@ def tier_rows(tiers: TiersSummary, *, estimated: bool) -> pd.DataFrame:
             "covered_share": every.population_share,
         }
     )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for column in _COUNTS:
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+_COUNTS = (
+    "facilities_classified",
+    "facilities_inside",
+    "facilities_nearby_serving",
+    "facilities_off_network",
+    "homes",
+    "covered_homes",
+    "unreachable_homes",
+)
 
 
 def unit_rows(tiers: TiersSummary) -> pd.DataFrame:
@@ -124,12 +139,13 @@ def tier_lines(result: StudyResult) -> list[str]:
             "" if t.meets_target is None else (" (meets target)" if t.meets_target else " (above target)")
         )
         lines.append(
-            f"  tier {t.name}: {share} of {who} within {c.threshold_min:g} min by {t.mode} of "
+            f"  tier {t.name}: {share} of {who} within {c.threshold_min:g} min {MODE_PHRASES[t.mode]} of "
             f"{t.facilities.inside} {t.label} inside the area{per}{target}"
         )
     every = tiers.all_tiers
     share = "n/a" if every.population_share is None else f"{100 * every.population_share:.1f}%"
-    lines.append(f"  all tiers at once: {share} of {who} ({every.homes:,} homes)")
+    if len(tiers.tiers) > 1:
+        lines.append(f"  all tiers at once: {share} of {who} ({every.homes:,} homes)")
     missing = {k: v for k, v in tiers.units_without().items() if v} if tiers.units else {}
     for name, units in missing.items():
         listed = ", ".join(units[:5]) + (f" and {len(units) - 5} more" if len(units) > 5 else "")

@@ -157,10 +157,13 @@ class TiersSummary:
     warnings: tuple[str, ...] = ()
 
     def units_without(self) -> dict[str, list[str]]:
-        """Per tier, the units holding no facility of that tier."""
+        """Per tier, the units with residents but no facility of that tier inside.
+
+        Units without any home in the study (e.g. beyond the extract) are not listed.
+        """
         out: dict[str, list[str]] = {t.name: [] for t in self.tiers}
         for u in self.units:
-            if u.facilities_inside == 0:
+            if u.facilities_inside == 0 and u.residents > 0:
                 out.setdefault(u.tier, []).append(u.unit)
         return out
 

@@ -267,7 +267,10 @@ def _all_tiers(covered_all: np.ndarray, pop: np.ndarray) -> BandFigure:
 
 
 def _access_text(modes: dict[str, TravelMode], settings: TravelSettings) -> str:
-    riding = sorted({m.name for m in modes.values() if not m.walks})
+    from circles.modes import MODES
+
+    used = {m.name for m in modes.values() if not m.walks}
+    riding = [m for m in MODES if m in used]
     text = (
         f"homes and facilities join their nearest road by a straight access leg of at most "
         f"{settings.max_access_leg_m:g} m"
@@ -275,7 +278,7 @@ def _access_text(modes: dict[str, TravelMode], settings: TravelSettings) -> str:
     if not riding:
         return text + ", walked at the tier's walking speed"
     walked = f"walked at {settings.speed_kmh:g} km/h, never ridden or driven"
-    return text + f"; for {', '.join(riding)} that leg is {walked}"
+    return text + f"; for {' and '.join(riding)} that leg is {walked}"
 
 
 def _unit_figures(

@@ -132,7 +132,7 @@ class Tier:
         """What the tier's facilities are, in words (built-in tiers) or its name."""
         if self.all_facilities:
             return "facilities"
-        return next((r.label for r in BUILTIN_RULES if r.tier == self.name), self.name)
+        return next((r.label for r in BUILTIN_RULES if r.tier == self.name), f"{self.name} facilities")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ on the ellipsoid, which differ by up to ~0.3 % with the direction at Yuba's lati
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import networkx as nx
@@ -24,61 +23,12 @@ import numpy as np
 import pytest
 import shapely
 
+from circles.testing import osmnx_network_xml
+
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 YUBA = Path("benchmark_yuba_county_pbf") / "yuba_county_ca.osm.pbf"
 N_CLINICS = 10
-
-
-def overpass_predicate(text: str):
-    """A tag predicate from an Overpass filter string such as ``["highway"]["access"!~"private"]``."""
-    conditions = re.findall(r'\["([^"]+)"(?:(!~|~|=)"([^"]*)")?\]', text)
-
-    def passes(tags: dict[str, str]) -> bool:
-        for key, op, pattern in conditions:
-            present = key in tags
-            if not op and not present:
-                return False
-            if op == "!~" and present and re.search(pattern, tags[key]):
-                return False
-            if op == "~" and not (present and re.search(pattern, tags[key])):
-                return False
-            if op == "=" and tags.get(key) != pattern:
-                return False
-        return True
-
-    return passes
-
-
-def write_network_xml(pbf: Path, network_type: str, out: Path) -> int:
-    """The ways of OSMnx's ``network_type`` as OSM XML (ways cut where the extract lacks a node)."""
-    import osmium
-    from osmnx import _overpass
-
-    passes = overpass_predicate(_overpass._get_network_filter(network_type))
-    ways, where = [], {}
-    processor = (
-        osmium.FileProcessor(str(pbf)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
-    )
-    for way in processor:
-        if not way.is_way() or not passes(dict(way.tags)):
-            continue
-        runs: list[list[int]] = [[]]
-        for node in way.nodes:
-            if node.location.valid():
-                runs[-1].append(node.ref)
-                where[node.ref] = (node.location.lon, node.location.lat)
-            elif runs[-1]:
-                runs.append([])
-        runs = [r for r in runs if len(r) >= 2]
-        for k, refs in enumerate(runs):
-            ways.append((way.id if len(runs) == 1 else -(way.id * 100 + k), refs, dict(way.tags)))
-    with osmium.SimpleWriter(str(out)) as writer:
-        for ref in sorted(where):
-            writer.add_node(osmium.osm.mutable.Node(id=ref, location=where[ref], version=1))
-        for way_id, refs, tags in ways:
-            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags, version=1))
-    return len(ways)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +50,7 @@ def osmnx_graph(pbf: Path, network_type: str, folder: Path):
     from circles.modes import DRIVE_FALLBACK_KMH, DRIVE_SPEEDS_KMH
 
     xml = folder / f"{network_type}.osm"
-    write_network_xml(pbf, network_type, xml)
+    osmnx_network_xml(pbf, network_type, xml)
     graph = ox.graph_from_xml(xml, bidirectional=False, simplify=False, retain_all=True)
     if network_type == "drive":
         graph = ox.add_edge_speeds(graph, hwy_speeds=DRIVE_SPEEDS_KMH, fallback=DRIVE_FALLBACK_KMH)
