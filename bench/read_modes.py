@@ -22,7 +22,7 @@ from pathlib import Path
 from _common import SHARED_DATA
 
 YUBA = SHARED_DATA / "benchmark_yuba_county_pbf" / "yuba_county_ca.osm.pbf"
-ROWS = (("walk",), ("walk", "drive"), ("walk", "bicycle", "ebike", "drive"))
+ROWS = (("walk",), ("walk", "drive"), ("walk", "bike", "ebike", "drive"))
 
 
 def _read(path: Path, networks: tuple[str, ...]):
@@ -55,7 +55,9 @@ def main() -> None:
             layers = _read(args.pbf, row)
             times[row].append(time.perf_counter() - t0)
             kept[row] = len(layers.walkways)
-    print(f"{args.pbf.name}, {args.repeats} repeats")
+    import circles
+
+    print(f"{args.pbf.name}, {args.repeats} repeats, circles from {Path(circles.__file__).parent}")
     print(f"{'networks read':<34} {'least s':>8} {'median s':>9} {'way pieces':>11}")
     for row in rows:
         label = "+".join(row)

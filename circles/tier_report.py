@@ -130,17 +130,21 @@ def tier_lines(result: StudyResult) -> list[str]:
     for t in tiers.tiers:
         c = t.coverage
         share = "n/a" if c.covered_share is None else f"{100 * c.covered_share:.1f}%"
+        label = "" if t.label == t.name else f" ({t.label})"
+        n = t.facilities.inside
         per = (
             ""
             if t.residents_per_facility is None
             else f", {t.residents_per_facility:,.0f} {who} per facility"
         )
-        target = (
-            "" if t.meets_target is None else (" (meets target)" if t.meets_target else " (above target)")
+        target = t.target_residents_per_facility
+        verdict = (
+            "" if target is None else f" (target {target:,.0f}: {'met' if t.meets_target else 'not met'})"
         )
+        within = f"within {c.threshold_min:g} min {MODE_PHRASES[t.mode]}"
         lines.append(
-            f"  tier {t.name}: {share} of {who} within {c.threshold_min:g} min {MODE_PHRASES[t.mode]} of "
-            f"{t.facilities.inside} {t.label} inside the area{per}{target}"
+            f"  tier {t.name}{label}: {share} of {who} {within}; "
+            f"{n} {'facility' if n == 1 else 'facilities'} inside the area{per}{verdict}"
         )
     every = tiers.all_tiers
     share = "n/a" if every.population_share is None else f"{100 * every.population_share:.1f}%"

@@ -49,19 +49,19 @@ class TierRule:
 
 #: The built-in rules, in the order they are tried (see the module docstring).
 BUILTIN_RULES: tuple[TierRule, ...] = (
-    TierRule("village", ("卫生室", "卫生所", "医务室"), (), "village clinics (村卫生室)"),
-    TierRule("township", ("卫生院",), (), "township health centres (乡镇卫生院)"),
+    TierRule("village", ("卫生室", "卫生所", "医务室"), (), "village clinics, 村卫生室"),
+    TierRule("township", ("卫生院",), (), "township health centres, 乡镇卫生院"),
     TierRule(
         "community",
         ("社区卫生服务", "社区健康服务", "社康"),
         (),
-        "community health centres (社区卫生服务中心)",
+        "community health centres, 社区卫生服务中心",
     ),
     TierRule(
         "hospital",
         ("医院",),
         (("amenity", "hospital"), ("healthcare", "hospital")),
-        "hospitals (医院)",
+        "hospitals, 医院",
     ),
 )
 _TIER_NAME = re.compile(r"^\w{1,40}$")
@@ -131,8 +131,8 @@ class Tier:
     def label(self) -> str:
         """What the tier's facilities are, in words (built-in tiers) or its name."""
         if self.all_facilities:
-            return "facilities"
-        return next((r.label for r in BUILTIN_RULES if r.tier == self.name), f"{self.name} facilities")
+            return "all facilities"
+        return next((r.label for r in BUILTIN_RULES if r.tier == self.name), self.name)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,8 @@ def test_three_tier_run_through_the_cli(files, tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "tier township:" in proc.stdout and "all tiers at once:" in proc.stdout
+    assert "tier township (township health centres, 乡镇卫生院): 90.0%" in proc.stdout
+    assert "all tiers at once:" in proc.stdout and "(target 50,000: not met)" in proc.stdout
     assert "walked at 4.5 km/h" in proc.stdout
     table = pd.read_csv(out / "tiers.csv")
     assert table["tier"].tolist() == ["village", "township", "county", "(all tiers)"]
