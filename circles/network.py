@@ -119,7 +119,7 @@ class WalkNetwork:
         v = node_of_vertex[1:][same_line]
         segment_line = line_index[:-1][same_line]
 
-        def per_segment(values: ArrayLike | None, dtype: type) -> NDArray | None:
+        def _per_segment(values: ArrayLike | None, dtype: type) -> NDArray | None:
             return None if values is None else np.asarray(values, dtype=dtype)[segment_line]
 
         to_wgs84 = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
@@ -133,9 +133,9 @@ class WalkNetwork:
             u,
             v,
             projected_crs,
-            street_level=per_segment(street_level, bool),
-            rate_forward=per_segment(rate_forward, np.float64),
-            rate_backward=per_segment(rate_backward, np.float64),
+            street_level=_per_segment(street_level, bool),
+            rate_forward=_per_segment(rate_forward, np.float64),
+            rate_backward=_per_segment(rate_backward, np.float64),
         )
 
     @classmethod
@@ -279,7 +279,16 @@ class WalkNetwork:
         return np.bincount(comp[self.edge_u], weights=self.edge_length_m, minlength=comp.max() + 1)
 
     def snappable_edges(self, min_island_m: float) -> NDArray[np.bool_]:
-        """Edges in components of at least ``min_island_m`` metres (the largest always)."""
+        """Edges in components of at least ``min_island_m`` metres (the largest always).
+
+        Parameters
+        ----------
+        min_island_m : float
+
+        Returns
+        -------
+        ndarray of bool, shape (m,)
+        """
         length = self.component_length_m
         keep = length >= min_island_m
         keep[np.argmax(length)] = True
@@ -364,7 +373,17 @@ class WalkNetwork:
         return Snapped(edge, along, leg)
 
     def to_local(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
-        """Project WGS-84 longitudes/latitudes into the network CRS, shape (p, 2)."""
+        """Project WGS-84 longitudes/latitudes into the network CRS.
+
+        Parameters
+        ----------
+        lon, lat : array_like
+            Degrees.
+
+        Returns
+        -------
+        ndarray, shape (p, 2)
+        """
         tr = pyproj.Transformer.from_crs(WGS84, self.crs, always_xy=True)
         x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
