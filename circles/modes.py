@@ -259,6 +259,16 @@ def travel_mode(
 def mode_ways(ways: gpd.GeoDataFrame, mode: TravelMode) -> gpd.GeoDataFrame:
     """The ways a mode may use: rows flagged ``net_<network>`` (all rows of a walk-only source for walking).
 
+    Parameters
+    ----------
+    ways : GeoDataFrame
+        Ways read, with ``net_<network>`` flags or walkways only.
+    mode : TravelMode
+
+    Returns
+    -------
+    GeoDataFrame
+
     Raises
     ------
     InputError
@@ -282,6 +292,17 @@ def class_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> dict[str, floa
     ``"table"``: :data:`DRIVE_SPEEDS_KMH`. ``"observed"``: per ``highway`` class of
     ``ways``, the mean parsed ``maxspeed`` of its ways (each OSM way once); classes
     without any at the mean of the class means; the table when no way has one.
+
+    Parameters
+    ----------
+    ways : GeoDataFrame
+        The mode's ways, with ``osm_id``, ``highway`` and ``maxspeed``.
+    mode : TravelMode
+
+    Returns
+    -------
+    dict
+        km/h per ``highway`` value.
     """
     if mode.drive_speeds != "observed":
         return dict(DRIVE_SPEEDS_KMH)
@@ -326,7 +347,19 @@ def way_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> np.ndarray:
 
 
 def way_rates(ways: gpd.GeoDataFrame, mode: TravelMode) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds per metre along each way's node order and against it (``inf``: one-way the other way)."""
+    """Seconds per metre along each way's node order and against it (``inf``: one-way the other way).
+
+    Parameters
+    ----------
+    ways : GeoDataFrame
+        The mode's ways (tag columns).
+    mode : TravelMode
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Forward and backward rates, seconds per metre.
+    """
     from circles.sources.way_filters import oneway_direction
 
     rate = 3.6 / way_speeds_kmh(ways, mode)
@@ -379,7 +412,18 @@ def mode_network(ways: gpd.GeoDataFrame, mode: TravelMode) -> WalkNetwork:
 
 
 def top_speed_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> float:
-    """The fastest speed of the mode on any of its ways, km/h (how far a time limit reaches)."""
+    """The fastest speed of the mode on any of its ways, km/h (how far a time limit reaches).
+
+    Parameters
+    ----------
+    ways : GeoDataFrame
+        Ways read, with ``net_<network>`` flags.
+    mode : TravelMode
+
+    Returns
+    -------
+    float
+    """
     if mode.speed_kmh is not None and not mode.capped_by_maxspeed:
         return float(mode.speed_kmh)
     own = mode_ways(ways, mode)

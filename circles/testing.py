@@ -123,6 +123,15 @@ def one_way_streets(**extra_w2: str) -> gpd.GeoDataFrame:
     w1: residential, maxspeed 60, two-way, 1000 m. ``extra_w2`` adds tags to w2 (e.g. a
     contraflow for cyclists, ``**{"oneway:bicycle": "no"}``). Every way is walkable, drivable
     and bikeable (``net_*`` columns from :func:`circles.sources.way_filters.network_flags`).
+
+    Parameters
+    ----------
+    **extra_w2 : str
+        More tags of w2.
+
+    Returns
+    -------
+    GeoDataFrame
     """
     rows = [
         ({"highway": "residential", "maxspeed": "60"}, [(0, 0), (1000, 0)]),
@@ -190,10 +199,21 @@ def overpass_predicate(text: str):
 
     ``["k"]`` needs the key, ``["k"!~"re"]`` fails when the key's value matches ``re``
     anywhere, ``["k"~"re"]`` needs a match, ``["k"="v"]`` the exact value.
+
+    Parameters
+    ----------
+    text : str
+        The filter.
+
+    Returns
+    -------
+    callable
+        ``passes(tags) -> bool``.
     """
     conditions = re.findall(r'\["([^"]+)"(?:(!~|~|=)"([^"]*)")?\]', text)
 
     def passes(tags: dict[str, str]) -> bool:
+        """True when ``tags`` meet every condition."""
         for key, op, pattern in conditions:
             present = key in tags
             if not op and not present:

@@ -31,7 +31,21 @@ MODE_WORDS = {
 
 
 def tier_layer_name(name: str, minutes: float, mode: str) -> str:
-    """The layer control's name of a tier's layer, e.g. ``"Tier township: within 15 min by e-bike"``."""
+    """The layer control's name of a tier's layer, e.g. ``"Tier township: within 15 min by e-bike"``.
+
+    Parameters
+    ----------
+    name : str
+        The tier.
+    minutes : float
+        Its threshold.
+    mode : str
+        Its travel mode.
+
+    Returns
+    -------
+    str
+    """
     return f"Tier {name}: within {minutes:g} min {MODE_PHRASES.get(mode, mode)}"
 
 

@@ -93,7 +93,16 @@ _COUNTS = (
 
 
 def unit_rows(tiers: TiersSummary) -> pd.DataFrame:
-    """One row per (unit, tier): the rows of ``tier_units.csv``."""
+    """One row per (unit, tier): the rows of ``tier_units.csv``.
+
+    Parameters
+    ----------
+    tiers : TiersSummary
+
+    Returns
+    -------
+    DataFrame
+    """
     return pd.DataFrame([u.to_dict() for u in tiers.units])
 
 
@@ -121,7 +130,16 @@ def write_tier_files(result: StudyResult, folder: Path) -> None:
 
 
 def tier_lines(result: StudyResult) -> list[str]:
-    """What the command line prints for the tiers: one line per tier, then all tiers at once."""
+    """What the command line prints for the tiers: one line per tier, then all tiers at once.
+
+    Parameters
+    ----------
+    result : StudyResult
+
+    Returns
+    -------
+    list of str
+    """
     tiers = result.summary.tiers
     if tiers is None:
         return []

@@ -49,7 +49,19 @@ class TierRun:
 
 
 def tier_settings(tier: Tier, mode: TravelMode, settings: TravelSettings) -> TravelSettings:
-    """The settings one tier is measured with: its threshold as the only band, its walking speed."""
+    """The settings one tier is measured with: its threshold as the only band, its walking speed.
+
+    Parameters
+    ----------
+    tier : Tier
+    mode : TravelMode
+    settings : TravelSettings
+        The study's settings (access legs, islands, buffer).
+
+    Returns
+    -------
+    TravelSettings
+    """
     return TravelSettings(
         speed_kmh=mode.speed_kmh if mode.walks else mode.access_speed_kmh,
         threshold_min=tier.threshold_min,
@@ -61,12 +73,36 @@ def tier_settings(tier: Tier, mode: TravelMode, settings: TravelSettings) -> Tra
 
 
 def tier_modes(plan: TierPlan, settings: TravelSettings) -> dict[str, TravelMode]:
-    """The travel mode of each tier, by tier name."""
+    """The travel mode of each tier, by tier name.
+
+    Parameters
+    ----------
+    plan : TierPlan
+    settings : TravelSettings
+        Its walking speed walks every access leg.
+
+    Returns
+    -------
+    dict
+    """
     return {t.name: travel_mode(t.mode, plan.modes, walk_speed_kmh=settings.speed_kmh) for t in plan.tiers}
 
 
 def tier_margin_m(ways: gpd.GeoDataFrame, plan: TierPlan, settings: TravelSettings) -> float:
-    """How far beyond the study area inputs must reach: the farthest any tier's mode gets, plus two legs."""
+    """How far beyond the study area inputs must reach: the farthest any tier's mode gets, plus two legs.
+
+    Parameters
+    ----------
+    ways : GeoDataFrame
+        Region-wide ways with ``net_<network>`` flags.
+    plan : TierPlan
+    settings : TravelSettings
+
+    Returns
+    -------
+    float
+        Metres.
+    """
     modes = tier_modes(plan, settings)
     reach = max(t.threshold_min / 60 * top_speed_kmh(ways, modes[t.name]) * 1000 for t in plan.tiers)
     return reach + 2 * settings.max_access_leg_m
@@ -321,7 +357,17 @@ def _unit_figures(
 
 
 def with_tier_columns(measured, run: TierRun):
-    """The measured study (:class:`circles.analysis.Measured`) with the tiers' home and facility columns."""
+    """The measured study (:class:`circles.analysis.Measured`) with the tiers' home and facility columns.
+
+    Parameters
+    ----------
+    measured : Measured
+    run : TierRun
+
+    Returns
+    -------
+    Measured
+    """
     from dataclasses import replace
 
     homes = measured.homes.copy()

@@ -70,7 +70,17 @@ NAME_COLUMNS = ("name", "name:zh", "kind")
 
 
 def check_tier_name(name: str) -> str:
-    """A tier name usable in column names (letters of any script, digits, ``_``), or an InputError."""
+    """A tier name usable in column names (letters of any script, digits, ``_``), or an InputError.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+        The name, stripped.
+    """
     text = str(name).strip()
     if not _TIER_NAME.match(text):
         raise InputError(

@@ -182,6 +182,16 @@ def tier_plan(args: argparse.Namespace, settings: TravelSettings):
     """The facility tiers of ``--tier``/``--tier-plan``, a one-mode plan for ``--mode``, or None.
 
     Speed flags override a plan file's ``[modes]``; ``--mode elderly`` alone only slows the walk.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    settings : TravelSettings
+        Its threshold is the one-mode plan's.
+
+    Returns
+    -------
+    TierPlan or None
     """
     from dataclasses import fields, replace
 
