@@ -275,7 +275,17 @@ def run_batch(
     _run_jobs(jobs, workers, outcomes, progress)
     ordered = [outcomes[i] for i in range(len(names))]
     write_index(ordered, out_dir, settings)
+    _write_tiers(ordered, out_dir, tiers)
     return ordered
+
+
+def _write_tiers(outcomes: list[AreaOutcome], out_dir: Path, tiers: TierPlan | None) -> None:
+    """The batch's ``tiers.csv``: every area's tiers, when the batch has tiers."""
+    if tiers is None:
+        return
+    from circles.tier_report import write_batch_tiers
+
+    write_batch_tiers([(o.name, o.summary) for o in outcomes], out_dir)
 
 
 def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:

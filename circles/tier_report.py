@@ -174,3 +174,76 @@ def tier_lines(result: StudyResult) -> list[str]:
         lines.append(f"  units without a {name} facility: {listed}")
     lines.append(f"  access legs: {tiers.access_legs}")
     return lines
+
+
+def batch_tier_rows(summaries: list[tuple[str, dict]]) -> pd.DataFrame:
+    """One row per (area, tier) of a batch, from each area's ``summary.json`` layout.
+
+    Parameters
+    ----------
+    summaries : list of (str, dict)
+        Area name and its summary dict; areas without a ``tiers`` section are skipped.
+
+    Returns
+    -------
+    DataFrame
+        ``area``, ``tier``, ``mode``, ``threshold_min``, facilities inside, homes,
+        residents, covered residents and share, residents per facility, target; the
+        ``(all tiers)`` row of each area last.
+    """
+    rows = []
+    for area, summary in summaries:
+        tiers = (summary or {}).get("tiers")
+        if not tiers:
+            continue
+        for t in tiers["tiers"]:
+            rows.append(
+                {
+                    "area": area,
+                    "tier": t["name"],
+                    "mode": t["mode"],
+                    "threshold_min": t["threshold_min"],
+                    "facilities_inside": t["facilities"]["inside"],
+                    "homes": t["homes"],
+                    "population": t["population"],
+                    "covered_population": t["covered_population"],
+                    "covered_share": t["covered_share"],
+                    "residents_per_facility": t["residents_per_facility"],
+                    "target_residents_per_facility": t["target_residents_per_facility"],
+                }
+            )
+        every = tiers["all_tiers"]
+        rows.append(
+            {
+                "area": area,
+                "tier": ALL_TIERS,
+                "covered_population": every["population"],
+                "covered_share": every["population_share"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_batch_tiers(summaries: list[tuple[str, dict]], folder: Path) -> None:
+    """Write a batch's ``tiers.csv`` (every area's tiers) into ``folder``, when any area has tiers.
+
+    Parameters
+    ----------
+    summaries : list of (str, dict)
+        Area name and its summary dict.
+    folder : Path
+        The batch folder.
+    """
+    from circles.errors import OutputError
+    from circles.tempdirs import atomic_write_text
+
+    table = batch_tier_rows(summaries)
+    if not len(table):
+        return
+    path = Path(folder) / "tiers.csv"
+    try:
+        atomic_write_text(path, write_csv(table))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write ({exc.strerror or exc})", where=str(path), fix="check free space and permissions"
+        ) from None

@@ -314,7 +314,8 @@ def _access_text(modes: dict[str, TravelMode], settings: TravelSettings) -> str:
     if not riding:
         return text + ", walked at the tier's walking speed"
     walked = f"walked at {settings.speed_kmh:g} km/h, never ridden or driven"
-    return text + f"; for {' and '.join(riding)} that leg is {walked}"
+    who = riding[0] if len(riding) == 1 else f"{', '.join(riding[:-1])} and {riding[-1]}"
+    return text + f"; for {who} that leg is {walked}"
 
 
 def _unit_figures(

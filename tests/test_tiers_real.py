@@ -142,3 +142,32 @@ def test_three_tier_run_through_the_cli(files, tmp_path):
     assert {"tier_village", "tier_township", "tier_county"} <= layers
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "Tier county: within 30 min drive" in page and "Tier township: within 15 min by e-bike" in page
+
+
+def test_batch_reports_the_tiers_of_every_area(files, tmp_path):
+    from circles.batch import run_batch
+    from circles.sources.assemble import SourceSpec, load_inputs
+    from circles.sources.boundaries import read_boundary
+    from circles.tiers import TierPlan, parse_tier
+
+    pbf, clinics, units = files
+    plan = TierPlan(tuple(parse_tier(t) for t in TIERS), tier_column="级别")
+    inputs = load_inputs(SourceSpec("pbf", pbf, facilities=str(clinics)), networks=plan.networks)
+    areas = read_boundary(units, names=["粤海街道", "沙河街道"])
+    outcomes = run_batch(inputs, areas, tmp_path / "batch", tiers=plan)
+    assert [o.status for o in outcomes] == ["done", "done"], [o.error for o in outcomes]
+    table = pd.read_csv(tmp_path / "batch" / "tiers.csv")
+    assert sorted(o.name for o in outcomes) == ["沙河街道", "粤海街道"]
+    assert table["area"].tolist() == [outcomes[0].name] * 4 + [outcomes[1].name] * 4
+    assert table["tier"].tolist() == ["village", "township", "county", "(all tiers)"] * 2
+    for outcome in outcomes:
+        own = pd.read_csv(tmp_path / "batch" / outcome.folder / "tiers.csv")
+        mine = table[table["area"] == outcome.name]
+        assert own["covered_share"].tolist() == mine["covered_share"].tolist()
+    # A re-run with the same plan reuses both areas; another plan recomputes them.
+    again = run_batch(inputs, areas, tmp_path / "batch", tiers=plan)
+    assert [o.status for o in again] == ["skipped", "skipped"]
+    other = TierPlan(plan.tiers[:2], tier_column="级别")
+    changed = run_batch(inputs, areas, tmp_path / "batch", tiers=other)
+    assert [o.status for o in changed] == ["recomputed", "recomputed"]
+    assert all("tiers" in o.reason for o in changed)
