@@ -153,8 +153,8 @@ def _walk_only(spec: SourceSpec, networks: tuple[str, ...]) -> None:
         raise InputError(
             f"cycling, e-bike and driving networks ({', '.join(others)}) are read from an OSM file, "
             f"not from {spec.network}",
-            parameter="network_path",
-            fix="give an .osm.pbf or .osm extract",
+            parameter="osm_path",
+            fix="give an .osm.pbf or .osm extract as `osm_path`",
         )
 
 
