@@ -282,7 +282,7 @@ def mode_ways(ways: gpd.GeoDataFrame, mode: TravelMode) -> gpd.GeoDataFrame:
     raise InputError(
         f"the network source was read for walking only; {mode.name} needs its own ways",
         parameter="mode",
-        fix="read an OSM file (`osm_path`) with the modes' networks (`networks`)",
+        fix="read an OSM file (.osm.pbf or .osm) with the modes' networks (`networks`)",
     )
 
 

@@ -87,4 +87,5 @@ def test_modes_other_than_walking_need_an_osm_file(tmp_path, shared_data):
         "--mode", "ebike", "--out", str(tmp_path / "o"),
     )  # fmt: skip
     assert proc.returncode == 2
-    assert "are read from an OSM file" in proc.stderr and "--pbf" in proc.stderr
+    assert "are read from an OSM file (.osm.pbf or .osm), not from graphml" in proc.stderr
+    assert "analyse walking only (--mode/--tier)" in proc.stderr

@@ -23,7 +23,6 @@ FLAG_OF: dict[str, str] = {
     "homes": "--homes",
     "network": "--pbf/--osm/--graphml/--place",
     "network_path": "--pbf/--osm/--graphml",
-    "osm_path": "--pbf/--osm",
     "place": "--place",
     "place_name": "--place",
     "area_wgs84": "--boundary/--bbox/--place",

@@ -151,10 +151,10 @@ def _walk_only(spec: SourceSpec, networks: tuple[str, ...]) -> None:
     others = [n for n in networks if n != "walk"]
     if others and spec.network not in ("pbf", "osm"):
         raise InputError(
-            f"cycling, e-bike and driving networks ({', '.join(others)}) are read from an OSM file, "
-            f"not from {spec.network}",
-            parameter="osm_path",
-            fix="give an .osm.pbf or .osm extract as `osm_path`",
+            f"cycling, e-bike and driving networks ({', '.join(others)}) are read from an OSM file "
+            f"(.osm.pbf or .osm), not from {spec.network}",
+            parameter="networks",
+            fix="give an OSM extract as the network source, or analyse walking only (`networks`)",
         )
 
 
