@@ -360,17 +360,12 @@ def way_rates(ways: gpd.GeoDataFrame, mode: TravelMode) -> tuple[np.ndarray, np.
     (ndarray, ndarray)
         Forward and backward rates, seconds per metre.
     """
-    from circles.sources.way_filters import oneway_direction
+    from circles.sources.way_filters import oneway_directions
 
     rate = 3.6 / way_speeds_kmh(ways, mode)
     if not mode.one_way_streets:
         return rate, rate
-    columns = [c for c in ways.columns if c != ways.geometry.name]
-    records = ways[columns].to_dict("records")
-    direction = np.array(
-        [oneway_direction({k: v for k, v in r.items() if isinstance(v, str)}, mode.network) for r in records],
-        dtype=np.int64,
-    )
+    direction = oneway_directions(ways, mode.network)
     forward = np.where(direction >= 0, rate, np.inf)
     backward = np.where(direction <= 0, rate, np.inf)
     return forward, backward

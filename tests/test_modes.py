@@ -108,6 +108,36 @@ def test_oneway_rules():
     assert oneway_direction({"oneway": "yes"}, "walk") == 0
 
 
+def test_oneway_rules_vectorised_on_a_real_extract(helsinki_pbf):
+    import pandas as pd
+
+    from circles.config import facility_preset
+    from circles.sources.osm import read_osm
+    from circles.sources.way_filters import ONEWAY_TAGS, oneway_directions
+
+    ways = read_osm(
+        helsinki_pbf, facility_preset("primary-care"), networks=("walk", "bike", "drive")
+    ).walkways
+    cases = pd.DataFrame(
+        [
+            {"oneway": "yes", "oneway:bicycle": "no"},
+            {"oneway": "yes", "cycleway:left": "opposite_track"},
+            {"junction": "roundabout", "oneway": "no"},
+            {"junction": "roundabout"},
+            {"oneway": "reversible"},
+            {"oneway": "-1", "oneway:bicycle": "alternating"},
+        ]
+    )
+    for frame in (ways, cases):
+        records = pd.DataFrame(frame[[c for c in ONEWAY_TAGS if c in frame]]).to_dict("records")
+        for network in ("drive", "bike", "ebike", "walk"):
+            one_by_one = [
+                oneway_direction({k: v for k, v in r.items() if isinstance(v, str)}, network) for r in records
+            ]
+            assert oneway_directions(frame, network).tolist() == one_by_one, network
+    assert (oneway_directions(ways, "drive") != 0).sum() > 100  # Helsinki has one-way streets
+
+
 def test_filters_follow_osmnx():
     import osmnx._overpass as overpass
 

@@ -144,6 +144,8 @@ ONEWAY_KEYS: dict[str, tuple[str, ...]] = {
     "ebike": ("oneway:electric_bicycle", "oneway:bicycle", "oneway"),
 }
 _CONTRAFLOW_KEYS = ("cycleway", "cycleway:both", "cycleway:left", "cycleway:right")
+#: Every tag :func:`oneway_direction` reads.
+ONEWAY_TAGS: tuple[str, ...] = (*ONEWAY_KEYS["ebike"], "junction", *_CONTRAFLOW_KEYS)
 
 
 def oneway_direction(tags: Mapping[str, str], network: str) -> int:
@@ -177,6 +179,47 @@ def oneway_direction(tags: Mapping[str, str], network: str) -> int:
         if value in _TWO_WAY:
             return 0
     return 1 if tags.get("junction") == "roundabout" else 0
+
+
+def oneway_directions(ways, network: str):
+    """:func:`oneway_direction` of every row of a frame of ways (tag columns), vectorised.
+
+    Parameters
+    ----------
+    ways : DataFrame
+        One column per OSM key (missing columns and non-text cells: tag absent).
+    network : str
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    import numpy as np
+
+    n = len(ways)
+    keys = ONEWAY_KEYS.get(network)
+    if keys is None:
+        return np.zeros(n, np.int64)
+
+    def text(key: str) -> np.ndarray:
+        if key not in ways:
+            return np.full(n, "", dtype=object)
+        values = ways[key].to_numpy(object)
+        return np.where([isinstance(v, str) for v in values], values, "")
+
+    out = np.zeros(n, np.int64)
+    decided = np.zeros(n, bool)
+    if network != "drive":
+        for key in _CONTRAFLOW_KEYS:
+            decided |= np.char.startswith(text(key).astype(str), "opposite")
+    for key in keys:
+        value = text(key)
+        for values, direction in ((ONEWAY_FORWARD, 1), (ONEWAY_BACKWARD, -1), (_TWO_WAY, 0)):
+            hit = ~decided & np.isin(value, list(values))
+            out[hit] = direction
+            decided |= hit
+    out[~decided & (text("junction") == "roundabout")] = 1
+    return out
 
 
 #: Way filter of each network the modes use.
