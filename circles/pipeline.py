@@ -255,6 +255,7 @@ def run_study(
     )
     if tier_run is not None:
         warnings += list(tier_run.summary.warnings)
+        timings.update(tier_run.timings_s)
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )

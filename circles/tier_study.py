@@ -15,6 +15,7 @@ from its own facilities, against its own threshold. The results join the study's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -156,7 +157,9 @@ def run_tiers(
     cols: dict[str, np.ndarray] = {}
     fac_cols = _facility_frame(tier_of)
     figures, areas, warnings = [], [], []
+    timings: dict[str, float] = {}
     for tier in plan.tiers:
+        t0 = time.perf_counter()
         mode = modes[tier.name]
         step(f"tier {tier.name}: {mode.name} network and times")
         if mode.name not in networks:
@@ -182,6 +185,7 @@ def run_tiers(
         warnings += warning
         if area is not None:
             areas.append(area)
+        timings[f"tier_{tier.name}"] = time.perf_counter() - t0
     covered_all = np.logical_and.reduce([cols[f"covered_{t.name}"] for t in plan.tiers])
     cols["covered_all_tiers"] = covered_all
     pop = np.asarray(population.residents, float)
@@ -203,7 +207,7 @@ def run_tiers(
         if areas
         else gpd.GeoDataFrame({"tier": [], "mode": [], "band_min": []}, geometry=[], crs=WGS84)
     )
-    return TierRun(pd.DataFrame(cols, index=homes.index), fac_cols, area_frame, summary)
+    return TierRun(pd.DataFrame(cols, index=homes.index), fac_cols, area_frame, summary, timings)
 
 
 def _facility_frame(tier_of: np.ndarray) -> pd.DataFrame:

@@ -176,3 +176,40 @@ def test_mode_errors_name_the_parameter():
     walk_only = hand_ways().drop(columns=["net_walk", "net_bike", "net_ebike", "net_drive"])
     with pytest.raises(InputError, match="read for walking only"):
         mode_network(walk_only, travel_mode("drive"))
+
+
+def reached(net, pieces) -> set[tuple[tuple[float, float], tuple[float, float]]]:
+    """Reached pieces as pairs of end coordinates (rounded to a millimetre), whatever the edge's direction."""
+    edge, start, end = pieces[:3]
+    real = end - start > 1e-6  # float noise at a node reached with nothing to spare
+    edge, start, end = edge[real], start[real], end[real]
+    a, b = net.node_xy[net.edge_u[edge]], net.node_xy[net.edge_v[edge]]
+    length = net.edge_length_m[edge][:, None]
+    p, q = a + (b - a) * start[:, None] / length, a + (b - a) * end[:, None] / length
+    ends = zip(np.round(p, 3).tolist(), np.round(q, 3).tolist(), strict=True)
+    return {tuple(sorted((tuple(x), tuple(y)))) for x, y in ends}
+
+
+def test_service_area_pieces_follow_one_way_streets():
+    from circles.areas import reached_pieces, reached_pieces_by_facility
+    from circles.engine import search
+
+    net = mode_network(hand_ways(), travel_mode("drive"))
+    clinic = net.snap(np.array([C]), max_access_leg_m=50)
+    nodes = search(net.travel_graph, clinic)
+    # Within 90 s of driving to C: all of w2 (60 s), and w1 from 500 m short of B (30 s left at B,
+    # 0.06 s/m); nothing of w3 or w4, whose one-ways lead away from C.
+    want = {((1000.0, 0.0), (2000.0, 0.0)), ((500.0, 0.0), (1000.0, 0.0))}
+    assert reached(net, reached_pieces(net, nodes, clinic, 90.0)) == want
+    assert reached(net, reached_pieces_by_facility(net, nodes, clinic, 90.0)) == want
+    # A clinic halfway along the one-way w2: 30 s reach 500 m behind it (towards B), nothing ahead.
+    mid = net.snap(np.array([(1500.0, 0.0)]), max_access_leg_m=50)
+    nodes = search(net.travel_graph, mid)
+    half = {((1000.0, 0.0), (1500.0, 0.0))}
+    assert reached(net, reached_pieces(net, nodes, mid, 30.0)) == half
+    assert reached(net, reached_pieces_by_facility(net, nodes, mid, 30.0)) == half
+    # Walking (costed in metres) the same 500 m reaches both ways.
+    walk = mode_network(hand_ways(), travel_mode("walk"))
+    at = walk.snap(np.array([(1500.0, 0.0)]), max_access_leg_m=50)
+    pieces = reached_pieces(walk, search(walk.travel_graph, at), at, 500.0)
+    assert reached(walk, pieces) == {((1000.0, 0.0), (2000.0, 0.0))}
