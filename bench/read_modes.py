@@ -6,9 +6,10 @@ way some requested mode may use, with the tags the modes' filters and speeds nee
     python bench/read_modes.py                     # Yuba county, 7 repeats
     python bench/read_modes.py --repeats 3 --pbf other.osm.pbf
 
-Prints the least and the median of the repeats (the machine is shared: the least is the
-fairer figure) and the ways kept per mode. To compare with another checkout, run it there
-with ``PYTHONPATH=<checkout>``: a checkout without modes measures the walk-only row only.
+Prints the least and the median wall time of the repeats and the least CPU time (the
+machine is shared: the least, and CPU time, are the fairer figures) and the ways kept.
+To compare with another checkout, run it from outside this one with
+``PYTHONPATH=<checkout>``: a checkout without modes measures the walk-only row only.
 """
 
 from __future__ import annotations
@@ -47,21 +48,26 @@ def main() -> None:
 
     rows = ROWS if "networks" in inspect.signature(read_osm).parameters else ROWS[:1]
     times: dict[tuple[str, ...], list[float]] = {r: [] for r in rows}
+    cpu: dict[tuple[str, ...], list[float]] = {r: [] for r in rows}
     kept: dict[tuple[str, ...], int] = {}
     _read(args.pbf, ("walk",))  # warm the file cache and imports
     for _ in range(args.repeats):  # interleaved, so a busy moment hits every row alike
         for row in rows:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             layers = _read(args.pbf, row)
             times[row].append(time.perf_counter() - t0)
+            cpu[row].append(time.process_time() - c0)
             kept[row] = len(layers.walkways)
     import circles
 
     print(f"{args.pbf.name}, {args.repeats} repeats, circles from {Path(circles.__file__).parent}")
-    print(f"{'networks read':<34} {'least s':>8} {'median s':>9} {'way pieces':>11}")
+    print(f"{'networks read':<28} {'least s':>8} {'median s':>9} {'least CPU s':>12} {'way pieces':>11}")
     for row in rows:
         label = "+".join(row)
-        print(f"{label:<34} {min(times[row]):>8.3f} {statistics.median(times[row]):>9.3f} {kept[row]:>11,}")
+        print(
+            f"{label:<28} {min(times[row]):>8.3f} {statistics.median(times[row]):>9.3f} "
+            f"{min(cpu[row]):>12.3f} {kept[row]:>11,}"
+        )
 
 
 if __name__ == "__main__":

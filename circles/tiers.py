@@ -65,6 +65,8 @@ BUILTIN_RULES: tuple[TierRule, ...] = (
     ),
 )
 _TIER_NAME = re.compile(r"^\w{1,40}$")
+#: Tier names whose columns would clash with the study's own: name -> the column.
+_RESERVED = {"facility": "nearest_facility", "all_tiers": "covered_all_tiers"}
 #: Text columns of a facility the name rules read.
 NAME_COLUMNS = ("name", "name:zh", "kind")
 
@@ -82,6 +84,12 @@ def check_tier_name(name: str) -> str:
         The name, stripped.
     """
     text = str(name).strip()
+    if text in _RESERVED:
+        raise InputError(
+            f"tier name {text!r} would clash with the column {_RESERVED[text]}",
+            parameter="tiers",
+            fix="rename it",
+        )
     if not _TIER_NAME.match(text):
         raise InputError(
             f"tier name {name!r} must be 1-40 letters, digits or underscores (it names columns such as "

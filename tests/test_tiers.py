@@ -63,7 +63,7 @@ def test_tier_specs_and_plan_files(tmp_path):
     assert parse_tier("township:15:ebike:30000") == Tier("township", 15.0, "ebike", 30000.0)
     assert parse_tier("village:15", default_mode="elderly").mode == "elderly"
     assert parse_tier("county:30:car").mode == "drive"
-    for bad in ("village", "village:soon", "village:15:boat", "vil lage:15", "village:0"):
+    for bad in ("village", "village:soon", "village:15:boat", "vil lage:15", "village:0", "facility:15"):
         with pytest.raises(InputError):
             parse_tier(bad)
     with pytest.raises(InputError, match="more than once"):
