@@ -365,7 +365,9 @@ def _network_of(walkways: gpd.GeoDataFrame) -> WalkNetwork:
     return WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
 
 
-def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inputs:
+def osm_inputs(
+    osm_path: str | Path, *, facilities: str = "primary-care", networks: tuple[str, ...] = ("walk",)
+) -> Inputs:
     """Walkways, tagged facilities and residential homes from one OSM file.
 
     Parameters
@@ -374,13 +376,16 @@ def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inp
         ``.osm.pbf`` or ``.osm``/``.xml`` file.
     facilities : str
         Facility preset or ``key=value`` tags.
+    networks : tuple of str
+        Networks to read ways for (see :func:`circles.sources.osm.read_osm`).
 
     Returns
     -------
     Inputs
     """
     kind = "osm" if Path(osm_path).suffix.lower() in (".osm", ".xml") else "pbf"
-    return load_inputs(SourceSpec(network=kind, network_path=Path(osm_path), facilities=f"osm:{facilities}"))
+    spec = SourceSpec(network=kind, network_path=Path(osm_path), facilities=f"osm:{facilities}")
+    return load_inputs(spec, networks=networks)
 
 
 def run_osm(
@@ -393,6 +398,7 @@ def run_osm(
     boundary: gpd.GeoDataFrame | None = None,
     recommend_sites: int = 0,
     progress: Callable[[str], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> StudyResult:
     """Analyse an OSM extract: its walk network, tagged facilities and residential buildings.
 
@@ -414,6 +420,8 @@ def run_osm(
         Recommend this many new facility sites (0: none); they reach every output.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    tiers : TierPlan, optional
+        Facility tiers with their thresholds and modes (the ways of their modes are read too).
 
     Returns
     -------
@@ -421,7 +429,9 @@ def run_osm(
     """
     osm_path = Path(osm_path)
     t0 = time.perf_counter()
-    inputs = osm_inputs(osm_path, facilities=facilities)
+    inputs = osm_inputs(
+        osm_path, facilities=facilities, networks=("walk",) if tiers is None else tiers.networks
+    )
     t_read = time.perf_counter() - t0
     result = run_study(
         inputs,
@@ -431,5 +441,6 @@ def run_osm(
         population=population,
         recommend_sites=recommend_sites,
         progress=progress,
+        tiers=tiers,
     )
     return result.with_(timings_s={"read_osm": t_read, **result.timings_s})

@@ -178,6 +178,11 @@ class TierPlan:
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise InputError(f"tiers named more than once: {', '.join(repeated)}", parameter="tiers")
+        if len(self.tiers) > 1 and any(t.all_facilities for t in self.tiers):
+            raise InputError(
+                "a tier of all facilities is a plan of its own; with several tiers each facility has one",
+                parameter="tiers",
+            )
 
     @property
     def networks(self) -> tuple[str, ...]:

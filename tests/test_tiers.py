@@ -68,6 +68,8 @@ def test_tier_specs_and_plan_files(tmp_path):
             parse_tier(bad)
     with pytest.raises(InputError, match="more than once"):
         TierPlan((Tier("a", 5), Tier("a", 10)))
+    with pytest.raises(InputError, match="a plan of its own"):
+        TierPlan((Tier("all", 5, all_facilities=True), Tier("a", 10)))
     plan_file = tmp_path / "plan.toml"
     plan_file.write_text(
         'tier_column = "级别"\n[modes]\nebike_speed_kmh = 18\n'
