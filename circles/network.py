@@ -302,6 +302,20 @@ class WalkNetwork:
     def _tree(self) -> shapely.STRtree:
         return shapely.STRtree(self._segments)
 
+    def _snap_tree(self, min_island_m: float) -> tuple[shapely.STRtree, NDArray[np.int64]]:
+        """The STRtree of the edges points may attach to, and their edge indices (kept per island size)."""
+        cache = self.__dict__.setdefault("_snap_trees", {})
+        if min_island_m not in cache:
+            eligible = self.snappable_edges(min_island_m)
+            if self.edge_street_level is not None:
+                eligible = eligible & self.edge_street_level
+            if eligible.all():
+                cache[min_island_m] = (self._tree, np.arange(self.n_edges))
+            else:
+                tree_edges = np.flatnonzero(eligible)
+                cache[min_island_m] = (shapely.STRtree(self._segments[tree_edges]), tree_edges)
+        return cache[min_island_m]
+
     def edge_lines(self) -> NDArray[np.object_]:
         """Shapely LineStrings of all edges, in ``crs``."""
         return self._segments
@@ -337,18 +351,8 @@ class WalkNetwork:
         finite = np.isfinite(xy).all(axis=1)
         if p == 0 or not finite.any():
             return Snapped(edge, along, leg)
-        eligible = self.snappable_edges(min_island_m)
-        if self.edge_street_level is not None:
-            eligible = eligible & self.edge_street_level
-        if eligible.all():
-            tree, tree_edges = self._tree, np.arange(self.n_edges)
-        else:
-            tree_edges = np.flatnonzero(eligible)
-            tree = shapely.STRtree(self._segments[tree_edges])
-        points = shapely.points(xy[finite])
-        (pt, hit), _dist = tree.query_nearest(
-            points, max_distance=max_access_leg_m, return_distance=True, all_matches=True
-        )
+        tree, tree_edges = self._snap_tree(min_island_m)
+        pt, hit = _nearest_within(tree, shapely.points(xy[finite]), max_access_leg_m)
         # Ties: keep the lowest edge index per point, so results never depend on tree order.
         cand = tree_edges[hit]
         order = np.lexsort((cand, pt))
@@ -411,3 +415,27 @@ def _merged_rates(
     np.minimum.at(rate_uv, which, along_uv)
     np.minimum.at(rate_vu, which, along_vu)
     return rate_uv, rate_vu
+
+
+#: Most points lie this close to a street: a first nearest-edge query bounded here is much
+#: cheaper, and only the points it misses are queried again at the full access-leg limit.
+_FIRST_QUERY_M = 30.0
+
+
+def _nearest_within(
+    tree: shapely.STRtree, points: NDArray[np.object_], max_distance_m: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``(point, tree item)`` pairs of every nearest item within ``max_distance_m`` (ties: all of them).
+
+    The same pairs as one ``query_nearest(points, max_distance=max_distance_m, all_matches=True)``:
+    a point whose nearest item is within the first, shorter bound gets it from the first query.
+    """
+    first_m = min(_FIRST_QUERY_M, max_distance_m)
+    pt, hit = tree.query_nearest(points, max_distance=first_m, all_matches=True)
+    if first_m >= max_distance_m:
+        return pt, hit
+    missed = np.setdiff1d(np.arange(points.shape[0]), pt)
+    if missed.size == 0:
+        return pt, hit
+    pt2, hit2 = tree.query_nearest(points[missed], max_distance=max_distance_m, all_matches=True)
+    return np.concatenate([pt, missed[pt2]]), np.concatenate([hit, hit2])
