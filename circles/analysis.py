@@ -42,7 +42,7 @@ class Measured:
     homes: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     service_areas: gpd.GeoDataFrame
-    catchment_areas: gpd.GeoDataFrame
+    catchment_areas: gpd.GeoDataFrame | None
     timings_s: dict = field(default_factory=dict)
 
     def result(
@@ -192,17 +192,26 @@ def draw_areas(
     fac: Snapped,
     fac_table: gpd.GeoDataFrame,
     settings: TravelSettings,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Step 4: one service-area polygon per band (nested), and each facility's catchment polygon."""
+    *,
+    catchments: bool = True,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Step 4: one service-area polygon per band (nested), and each facility's catchment polygon.
+
+    Bands are converted to the network's cost units (metres walked, or seconds);
+    ``catchments=False`` skips the per-facility polygons (None).
+    """
     from circles.areas import service_areas, service_areas_by_facility
 
     bands = settings.bands_min or ()
-    limits_m = [b * settings.speed_m_per_min for b in bands]
-    polygons = service_areas(network, nodes, fac, limits_m, settings.area_buffer_m)
+    per_min = cost_per_min(network, settings)
+    polygons = service_areas(network, nodes, fac, [b * per_min for b in bands], settings.area_buffer_m)
     areas = gpd.GeoDataFrame(
         {"band_min": list(bands)}, geometry=gpd.GeoSeries(polygons, crs=network.crs)
     ).to_crs("EPSG:4326")
-    own = service_areas_by_facility(network, nodes, fac, settings.threshold_m, settings.area_buffer_m)
+    if not catchments:
+        return areas, None
+    threshold = settings.threshold_min * per_min
+    own = service_areas_by_facility(network, nodes, fac, threshold, settings.area_buffer_m)
     columns = ["facility_id", "catchment_homes", "catchment_population"]
     catchment = gpd.GeoDataFrame(
         fac_table[columns].assign(name=fac_table.get("name"), band_min=settings.threshold_min),
@@ -221,6 +230,7 @@ def measure(
     inside_area: np.ndarray | None = None,
     plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
+    catchment_areas: bool = True,
 ) -> Measured:
     """Steps 1-4: snap, search, tables and polygons.
 
@@ -237,6 +247,8 @@ def measure(
     plan : SearchPlan, optional
     progress : callable, optional
         Called with the name of each stage as it starts.
+    catchment_areas : bool
+        Draw each facility's catchment polygon (``Measured.catchment_areas``; None when False).
 
     Returns
     -------
@@ -266,7 +278,7 @@ def measure(
     fac_out = facility_table(facilities, fac, pts, ids, population.residents, inside)
     step("drawing service areas")
     t0 = time.perf_counter()
-    areas, catchment = draw_areas(network, nodes, fac, fac_out, settings)
+    areas, catchment = draw_areas(network, nodes, fac, fac_out, settings, catchments=catchment_areas)
     timings["service_areas"] = time.perf_counter() - t0
     context = AnalysisContext(network, fac, home, nodes)
     return Measured(context, homes_out, fac_out, areas, catchment, timings)

@@ -6,6 +6,11 @@ For a limit of ``limit`` metres, an edge ``(u, v)`` of length ``L`` is reached f
 either way along it. Intervals of one edge are merged exactly (no arithmetic on the
 positions): edges without a facility on them (nearly all) by comparing their two end
 pieces, the few with facilities by a sweep over their intervals' ends.
+
+On a network costed in seconds (cycling, driving) the limit and costs are seconds, and
+a reach is ``(limit - cost) / rate`` metres at the edge's cost per metre in the search
+graph's direction (``nodes.graph``); a forbidden direction (``inf``) reaches nothing.
+Walking costs 1 per metre, so its pieces are bit-for-bit the metre arithmetic above.
 """
 
 from __future__ import annotations
@@ -31,20 +36,36 @@ def _check_limit(nodes: NodeCosts, limit_m: float) -> None:
 def _reach_from_ends(
     network: WalkNetwork, nodes: NodeCosts, limit_m: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Metres of each edge reached from its ``u`` end and from its ``v`` end."""
+    """Metres of each edge reached from its ``u`` end and from its ``v`` end: cost left / cost per metre."""
     length = network.edge_length_m
-    with np.errstate(invalid="ignore"):
-        from_u = np.clip(limit_m - nodes.cost[network.edge_u], 0.0, length)
-        from_v = np.clip(limit_m - nodes.cost[network.edge_v], 0.0, length)
+    g = nodes.graph
+    with np.errstate(invalid="ignore", divide="ignore"):
+        from_u = np.clip((limit_m - nodes.cost[network.edge_u]) / g.rate_uv, 0.0, length)
+        from_v = np.clip((limit_m - nodes.cost[network.edge_v]) / g.rate_vu, 0.0, length)
     return np.nan_to_num(from_u, nan=0.0, neginf=0.0), np.nan_to_num(from_v, nan=0.0, neginf=0.0)
 
 
 def _on_edge_sources(
-    network: WalkNetwork, facilities: Snapped
+    network: WalkNetwork, facilities: Snapped, nodes: NodeCosts
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Attached facilities as sources on their own edge: ``(edge, facility, along_m, cost_m)``."""
+    """Attached facilities as sources on their own edge: ``(edge, facility, along_m, cost)``.
+
+    ``cost`` is the access leg's cost (its metres when walking).
+    """
     f = np.flatnonzero(facilities.attached)
-    return facilities.edge[f], f, facilities.along_m[f], facilities.access_leg_m[f]
+    cost = facilities.access_leg_m[f] * nodes.graph.access_cost_per_m
+    return facilities.edge[f], f, facilities.along_m[f], cost
+
+
+def _along_reach(
+    nodes: NodeCosts, edge: NDArray[np.int64], budget: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Metres a source on an edge reaches towards ``v`` and towards ``u`` with ``budget`` left."""
+    g = nodes.graph
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ahead = np.nan_to_num(budget / g.rate_uv[edge], nan=0.0)
+        behind = np.nan_to_num(budget / g.rate_vu[edge], nan=0.0)
+    return ahead, behind
 
 
 def _union_intervals(edge: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64]) -> Pieces:
@@ -128,10 +149,11 @@ def reached_pieces(network: WalkNetwork, nodes: NodeCosts, facilities: Snapped, 
     _check_limit(nodes, limit_m)
     length = network.edge_length_m
     from_u, from_v = _reach_from_ends(network, nodes, limit_m)
-    f_edge, _, f_along, f_cost = _on_edge_sources(network, facilities)
+    f_edge, _, f_along, f_cost = _on_edge_sources(network, facilities, nodes)
     reach = limit_m - f_cost
     on = reach > 0
     f_edge, f_along, reach = f_edge[on], f_along[on], reach[on]
+    ahead, behind = _along_reach(nodes, f_edge, reach)
     # Edges without a facility on them: at most a piece from each end (no sorting needed).
     plain = np.ones(network.n_edges, bool)
     plain[f_edge] = False
@@ -143,8 +165,8 @@ def reached_pieces(network: WalkNetwork, nodes: NodeCosts, facilities: Snapped, 
     edges = np.concatenate([fe, fe, f_edge])
     fe_pieces = _union_intervals(
         edges,
-        np.concatenate([np.zeros(fe.size), length[fe] - from_v[fe], np.clip(f_along - reach, 0.0, None)]),
-        np.concatenate([from_u[fe], length[fe], np.minimum(f_along + reach, length[f_edge])]),
+        np.concatenate([np.zeros(fe.size), length[fe] - from_v[fe], np.clip(f_along - behind, 0.0, None)]),
+        np.concatenate([from_u[fe], length[fe], np.minimum(f_along + ahead, length[f_edge])]),
     )
     return _merge_by_edge((pe, ps, pt), fe_pieces)
 
@@ -207,14 +229,18 @@ def reached_pieces_by_facility(
     n_fac = len(facilities)
     length = network.edge_length_m
     from_u, from_v = _reach_from_ends(network, nodes, limit_m)
-    f_edge, f_index, f_along, f_cost = _on_edge_sources(network, facilities)
+    f_edge, f_index, f_along, f_cost = _on_edge_sources(network, facilities, nodes)
     plain = np.ones(network.n_edges, bool)
     plain[f_edge] = False
     e = np.flatnonzero(plain & (from_u + from_v > 0))
     du, dv, le = nodes.cost[network.edge_u[e]], nodes.cost[network.edge_v[e]], length[e]
-    # Where the walks from both ends meet; inf - inf cannot occur since the edge is reached.
+    a, b = nodes.graph.rate_uv[e], nodes.graph.rate_vu[e]
+    # Where the trips from both ends meet (du + x a = dv + (L - x) b; walking: a = b = 1); a
+    # forbidden direction reaches nothing, so the other end owns the edge. inf - inf cannot
+    # occur since the edge is reached.
     with np.errstate(invalid="ignore"):
-        meet = np.clip(np.nan_to_num((dv + le - du) / 2.0, nan=0.0), 0.0, le)
+        meet = np.where(np.isinf(b), le, np.where(np.isinf(a), 0.0, (dv + le * b - du) / (a + b)))
+        meet = np.clip(np.nan_to_num(meet, nan=0.0), 0.0, le)
     plain_pieces = _two_end_pieces(
         e,
         le,
@@ -239,6 +265,7 @@ def reached_pieces_by_facility(
             f_cost[mine],
             f_index[mine],
             limit_m,
+            (float(nodes.graph.rate_uv[ed]), float(nodes.graph.rate_vu[ed])),
         )
         edge.append(np.full(pieces[0].size, ed, np.int64))
         start.append(pieces[0])
@@ -262,25 +289,37 @@ def _envelope_pieces(
     cost_m: NDArray[np.float64],
     owner: NDArray[np.int64],
     limit_m: float,
+    rates: tuple[float, float] = (1.0, 1.0),
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Reached, owned intervals of one edge with facilities on it.
 
-    Every source is a cone ``cost + |x - position|``; the winner changes only at
-    pairwise meeting points and reach ends only at ``position ± (limit - cost)``,
-    so testing the midpoint of each interval between those points is exact.
+    Every source is a cone, ``cost + (x - position) a`` ahead of it and
+    ``cost + (position - x) b`` behind it (``rates = (a, b)``, cost per metre towards
+    ``v`` and towards ``u``; 1 and 1 when walking); the winner changes only at pairwise
+    meeting points and reach ends only at ``position + (limit - cost) / a`` and
+    ``position - (limit - cost) / b``, so testing the midpoint of each interval between
+    those points is exact. (With a direction forbidden every cone has one finite side,
+    all parallel: they meet nowhere.)
     """
+    a, b = rates
     pos = np.concatenate([[0.0, length_m], along_m])
     cost = np.concatenate([[dist_u_m, dist_v_m], cost_m])
     who = np.concatenate([[owner_u, owner_v], owner]).astype(np.int64)
     ok = np.isfinite(cost) & (who >= 0)
     pos, cost, who = pos[ok], cost[ok], who[ok]
     reach = limit_m - cost
-    meet = (cost[None, :] - cost[:, None] + pos[:, None] + pos[None, :]) / 2.0
-    cuts = np.concatenate([[0.0, length_m], pos, pos - reach, pos + reach, meet.ravel()])
+    if np.isfinite(a) and np.isfinite(b):
+        meet = ((cost[None, :] - cost[:, None] + pos[:, None] * a + pos[None, :] * b) / (a + b)).ravel()
+    else:
+        meet = np.empty(0)
+    ends = [pos - reach / b if np.isfinite(b) else pos, pos + reach / a if np.isfinite(a) else pos]
+    cuts = np.concatenate([[0.0, length_m], pos, *ends, meet])
     cuts = np.unique(np.clip(cuts, 0.0, length_m))
     lo, hi = cuts[:-1], cuts[1:]
     mid = (lo + hi) / 2.0
-    dist = cost[None, :] + np.abs(mid[:, None] - pos[None, :])
+    gap = mid[:, None] - pos[None, :]  # never 0: every position is a cut
+    with np.errstate(invalid="ignore"):
+        dist = cost[None, :] + np.where(gap > 0, gap * a, -gap * b)
     best = np.argmin(dist, axis=1)
     reached = dist[np.arange(mid.size), best] <= limit_m
     return lo[reached], hi[reached], who[best[reached]]

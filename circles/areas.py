@@ -4,7 +4,9 @@ For a band of ``limit`` metres, an edge ``(u, v)`` of length ``L`` is reached fr
 ``u`` for ``clip(limit - d[u], 0, L)`` metres and from ``v`` for
 ``clip(limit - d[v], 0, L)``; a facility on the edge reaches ``limit - leg`` metres
 either way along it. These pieces are exact; the area is the union of their
-buffers, never a hull.
+buffers, never a hull. On a network costed in seconds (cycling, driving) the limit
+and costs are seconds and a reach is ``(limit - cost) / rate`` metres, at the edge's
+cost per metre in the direction travelled (none along a forbidden direction).
 
 The pieces come from :mod:`circles.area_pieces`, the paths from :mod:`circles.area_paths`.
 How the union is made fast (``bench/areas.py`` measures each step):

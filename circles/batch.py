@@ -26,6 +26,7 @@ from circles.pipeline import run_study
 from circles.report import with_fingerprint, write_outputs
 from circles.sources.assemble import Inputs
 from circles.study_area import PopulationSpec, clip_inputs
+from circles.tiers import TierPlan
 
 __all__ = ["AreaOutcome", "BatchJob", "check_area_folders", "combined_table", "run_batch", "write_index"]
 
@@ -77,6 +78,7 @@ class BatchJob:
     fingerprint: dict | None = None
     status: str = "done"
     reason: str = ""
+    tiers: TierPlan | None = None
 
 
 def _run_job(job: BatchJob) -> AreaOutcome:
@@ -93,6 +95,7 @@ def _run_job(job: BatchJob) -> AreaOutcome:
             population=job.population,
             recommend_sites=job.recommend_sites,
             candidates=job.candidates,
+            tiers=job.tiers,
         )
         write_outputs(
             result, job.folder, offline_map=job.offline_map, fingerprint=job.fingerprint, area_name=job.name
@@ -175,6 +178,7 @@ def run_batch(
     candidates: gpd.GeoDataFrame | None = None,
     provenance: object = None,
     progress: Callable[[AreaOutcome], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> list[AreaOutcome]:
     """Analyse every area of ``areas`` and write one folder each plus an index.
 
@@ -208,6 +212,8 @@ def run_batch(
         modification time). Default: a hash of the content of ``inputs``.
     progress : callable, optional
         Called with each area's outcome as it finishes.
+    tiers : TierPlan, optional
+        Facility tiers analysed in every area (``inputs.walkways`` read for their modes).
 
     Returns
     -------
@@ -223,6 +229,7 @@ def run_batch(
     source = Described(describe(inputs if provenance is None else provenance))
     outcomes: dict[int, AreaOutcome] = {}
     jobs: list[tuple[int, BatchJob]] = []
+    margin_m = _tier_margin(inputs, tiers, settings)
     for i, (name, (folder, target)) in enumerate(zip(names, targets, strict=True)):
         boundary = areas.iloc[[i]][["name", "geometry"]]
         area = shapely.union_all(boundary.geometry.values)
@@ -240,14 +247,14 @@ def run_batch(
             candidates=candidates,
             offline_map=offline_map,
         )
-        fp = fingerprint(parts)
+        fp = fingerprint(parts if tiers is None else {**parts, "tiers": tiers})
         status, reason, summary = _reuse(target, fp, force)
         if summary is not None:
             outcomes[i] = AreaOutcome(name, folder, status, summary=summary, reason=reason)
             if progress:
                 progress(outcomes[i])
             continue
-        clipped, _ = clip_inputs(inputs, area, settings)
+        clipped, _ = clip_inputs(inputs, area, settings, margin_m=margin_m)
         job = BatchJob(
             name=name,
             folder=out_dir / folder,
@@ -262,12 +269,32 @@ def run_batch(
             fingerprint=fp.as_dict(),
             status=status,
             reason=reason,
+            tiers=tiers,
         )
         jobs.append((i, job))
     _run_jobs(jobs, workers, outcomes, progress)
     ordered = [outcomes[i] for i in range(len(names))]
     write_index(ordered, out_dir, settings)
+    _write_tiers(ordered, out_dir, tiers)
     return ordered
+
+
+def _write_tiers(outcomes: list[AreaOutcome], out_dir: Path, tiers: TierPlan | None) -> None:
+    """The batch's ``tiers.csv``: every area's tiers, when the batch has tiers."""
+    if tiers is None:
+        return
+    from circles.tier_report import write_batch_tiers
+
+    write_batch_tiers([(o.name, o.summary) for o in outcomes], out_dir)
+
+
+def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
+    """How far the tiers' modes reach beyond an area, metres (None without tiers)."""
+    if tiers is None:
+        return None
+    from circles.tier_study import tier_margin_m
+
+    return tier_margin_m(inputs.walkways, tiers, settings)
 
 
 def _run_jobs(

@@ -23,6 +23,9 @@ from circles.errors import EmptyResultError
 
 __all__ = ["Snapped", "WalkNetwork"]
 
+#: A snapped point closer than this to an edge's end (metres) is placed at the end.
+_AT_NODE_M = 1e-6
+
 
 @dataclass(frozen=True, eq=False)
 class WalkNetwork:
@@ -366,7 +369,10 @@ class WalkNetwork:
         t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)
         foot = a + d * t[:, None]
         edge[rows] = e
-        along[rows] = t * length
+        # Within a micrometre of an end is at that end: float noise must not put a point a
+        # hair along a one-way edge's forbidden direction (an infinite cost).
+        at = t * length
+        along[rows] = np.where(at < _AT_NODE_M, 0.0, np.where(length - at < _AT_NODE_M, length, at))
         leg[rows] = np.hypot(*(xy[rows] - foot).T)
         return Snapped(edge, along, leg)
 

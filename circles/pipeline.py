@@ -32,6 +32,7 @@ from circles.study_area import (
     reach_margin_m,
     swap_hint,
 )
+from circles.tiers import TierPlan
 
 __all__ = ["Inputs", "PopulationSpec", "osm_inputs", "reach_margin_m", "run_osm", "run_study"]
 
@@ -171,6 +172,7 @@ def run_study(
     allow_partial: bool = False,
     plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -198,6 +200,9 @@ def run_study(
         How bounded searches run (the result does not depend on it).
     progress : callable, optional
         Called with the name of each stage as it starts.
+    tiers : TierPlan, optional
+        Facility tiers, each with its threshold and travel mode (see
+        :mod:`circles.tier_study`); ``inputs.walkways`` must hold the ways of their modes.
 
     Returns
     -------
@@ -213,7 +218,12 @@ def run_study(
     t0 = time.perf_counter()
     area = _area_of(boundary, name)
     inputs, _reach, coverage_share, warnings = _within_reach(
-        inputs, area, settings, name, allow_partial=allow_partial
+        inputs,
+        area,
+        settings,
+        name,
+        allow_partial=allow_partial,
+        margin_m=_tier_margin(inputs, tiers, settings),
     )
     timings["clip"] = time.perf_counter() - t0
     step("building the walk network")
@@ -240,6 +250,12 @@ def run_study(
     )
     timings.update(measured.timings_s)
     warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
+    measured, tier_run = _measure_tiers(
+        measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
+    )
+    if tier_run is not None:
+        warnings += list(tier_run.summary.warnings)
+        timings.update(tier_run.timings_s)
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
@@ -263,10 +279,54 @@ def run_study(
         sources={**inputs.sources, "population": pop.info.method},
         extra={} if siting is None else {"proposed_sites": siting.records()},
     )
+    if tier_run is not None:
+        summary = summary.with_(tiers=tier_run.summary)
     sites = None if siting is None else siting.sites
-    return measured.result(
+    result = measured.result(
         name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
     )
+    return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
+
+
+def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
+    """How far the tiers' modes reach beyond the area, metres (None without tiers)."""
+    if tiers is None:
+        return None
+    from circles.tier_study import tier_margin_m
+
+    return tier_margin_m(inputs.walkways, tiers, settings)
+
+
+def _measure_tiers(
+    measured: Measured,
+    inputs: Inputs,
+    pop,
+    settings: TravelSettings,
+    tiers: TierPlan | None,
+    inside,
+    subareas: gpd.GeoDataFrame | None,
+    plan: SearchPlan | None,
+    progress: Callable[[str], None] | None,
+):
+    """The measured study with the tiers' columns added, and the tiers' run (None without tiers)."""
+    if tiers is None:
+        return measured, None
+    from circles.tier_study import run_tiers, with_tier_columns
+
+    run = run_tiers(
+        inputs.walkways,
+        inputs.facilities,
+        inputs.homes,
+        pop,
+        settings,
+        tiers,
+        inside_area=inside,
+        subareas=subareas,
+        walk_network=measured.context.network,
+        search_plan=plan,
+        progress=progress,
+    )
+    return with_tier_columns(measured, run), run
 
 
 def _area_of(boundary: gpd.GeoDataFrame | None, name: str):
@@ -280,12 +340,18 @@ def _area_of(boundary: gpd.GeoDataFrame | None, name: str):
 
 
 def _within_reach(
-    inputs: Inputs, area, settings: TravelSettings, name: str, *, allow_partial: bool
+    inputs: Inputs,
+    area,
+    settings: TravelSettings,
+    name: str,
+    *,
+    allow_partial: bool,
+    margin_m: float | None = None,
 ) -> tuple[Inputs, object, float | None, list[str]]:
     """Inputs clipped to the area and its margin, checked to be there and to cover it."""
     region, reach = inputs, None
     if area is not None:
-        inputs, reach = clip_inputs(inputs, area, settings)
+        inputs, reach = clip_inputs(inputs, area, settings, margin_m=margin_m)
     _check_not_empty(name, inputs, region, area, settings)
     share, warnings = network_coverage(name, region, area, reach, allow_partial=allow_partial)
     return inputs, reach, share, warnings
@@ -293,11 +359,15 @@ def _within_reach(
 
 def _network_of(walkways: gpd.GeoDataFrame) -> WalkNetwork:
     """The walk network of the clipped walkways (tunnels, bridges and indoor ways not snapped onto)."""
+    if "net_walk" in walkways:  # read for more modes than walking: their walkable ways
+        walkways = walkways[walkways["net_walk"].to_numpy(bool)]
     level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
     return WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
 
 
-def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inputs:
+def osm_inputs(
+    osm_path: str | Path, *, facilities: str = "primary-care", networks: tuple[str, ...] = ("walk",)
+) -> Inputs:
     """Walkways, tagged facilities and residential homes from one OSM file.
 
     Parameters
@@ -306,13 +376,16 @@ def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inp
         ``.osm.pbf`` or ``.osm``/``.xml`` file.
     facilities : str
         Facility preset or ``key=value`` tags.
+    networks : tuple of str
+        Networks to read ways for (see :func:`circles.sources.osm.read_osm`).
 
     Returns
     -------
     Inputs
     """
     kind = "osm" if Path(osm_path).suffix.lower() in (".osm", ".xml") else "pbf"
-    return load_inputs(SourceSpec(network=kind, network_path=Path(osm_path), facilities=f"osm:{facilities}"))
+    spec = SourceSpec(network=kind, network_path=Path(osm_path), facilities=f"osm:{facilities}")
+    return load_inputs(spec, networks=networks)
 
 
 def run_osm(
@@ -325,6 +398,7 @@ def run_osm(
     boundary: gpd.GeoDataFrame | None = None,
     recommend_sites: int = 0,
     progress: Callable[[str], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> StudyResult:
     """Analyse an OSM extract: its walk network, tagged facilities and residential buildings.
 
@@ -346,6 +420,8 @@ def run_osm(
         Recommend this many new facility sites (0: none); they reach every output.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    tiers : TierPlan, optional
+        Facility tiers with their thresholds and modes (the ways of their modes are read too).
 
     Returns
     -------
@@ -353,7 +429,9 @@ def run_osm(
     """
     osm_path = Path(osm_path)
     t0 = time.perf_counter()
-    inputs = osm_inputs(osm_path, facilities=facilities)
+    inputs = osm_inputs(
+        osm_path, facilities=facilities, networks=("walk",) if tiers is None else tiers.networks
+    )
     t_read = time.perf_counter() - t0
     result = run_study(
         inputs,
@@ -363,5 +441,6 @@ def run_osm(
         population=population,
         recommend_sites=recommend_sites,
         progress=progress,
+        tiers=tiers,
     )
     return result.with_(timings_s={"read_osm": t_read, **result.timings_s})

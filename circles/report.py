@@ -145,3 +145,11 @@ def _write_files(
     if sites is not None:
         sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
         write_csv(sites_table(sites, output_crs), tmp / "proposed_sites.csv")
+    _write_tiers(result, tmp)
+
+
+def _write_tiers(result: StudyResult, tmp: Path) -> None:
+    """``tiers.csv``, ``tier_units.csv`` and the tiers' area layers, when the study has tiers."""
+    from circles.tier_report import write_tier_files
+
+    write_tier_files(result, tmp)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from circles.engine import NodeCosts, Snapped
     from circles.network import WalkNetwork
+    from circles.tier_result import TiersSummary
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ class Summary:
         Plain-language description of each input.
     extra : dict
         Further sections (e.g. ``proposed_sites``, ``fingerprint``), written as they are.
+    tiers : TiersSummary, optional
+        Per-tier figures when the study has facility tiers or a mode other than walking.
     """
 
     name: str
@@ -183,6 +186,7 @@ class Summary:
     warnings: tuple[str, ...] = ()
     sources: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    tiers: TiersSummary | None = None
 
     @property
     def partial(self) -> bool:
@@ -220,6 +224,7 @@ class Summary:
             },
             "network": dict(self.network),
             "sources": dict(self.sources),
+            **({"tiers": self.tiers.to_dict()} if self.tiers is not None else {}),
             **self.extra,
             "tool": {"name": "circles", "version": __version__},
         }
@@ -298,6 +303,9 @@ class StudyResult:
         Seconds spent per stage.
     context : AnalysisContext, optional
         Network, snapped points and node costs, for follow-up questions.
+    tier_areas : GeoDataFrame, optional
+        Per facility tier, the area within its threshold by its mode: ``tier``,
+        ``mode``, ``band_min`` (see :mod:`circles.tier_study`).
     """
 
     name: str
@@ -311,6 +319,7 @@ class StudyResult:
     proposed_sites: gpd.GeoDataFrame | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     context: AnalysisContext | None = field(default=None, repr=False)
+    tier_areas: gpd.GeoDataFrame | None = None
 
     def headline(self) -> str:
         """One sentence, e.g. '78% of 6,395 residents (412 of 530 homes) live within 15 min walk of ...'."""

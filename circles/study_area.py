@@ -59,7 +59,7 @@ def _inside(frame: gpd.GeoDataFrame, area: shapely.Geometry, *, by_point: bool) 
 
 
 def clip_inputs(
-    inputs: Inputs, area: shapely.Geometry, settings: TravelSettings
+    inputs: Inputs, area: shapely.Geometry, settings: TravelSettings, *, margin_m: float | None = None
 ) -> tuple[Inputs, shapely.Geometry]:
     """Keep what a study area needs: homes inside it, streets and clinics within reach.
 
@@ -72,13 +72,16 @@ def clip_inputs(
     settings : TravelSettings
         The margin is the longest band's walking distance plus two access legs
         (a home's and a clinic's).
+    margin_m : float, optional
+        A wider margin in metres (e.g. a drive's reach, :func:`circles.tier_study.tier_margin_m`);
+        the walking margin is kept when it is wider.
 
     Returns
     -------
     (Inputs, shapely geometry)
         The clipped layers and the buffered area they were clipped to.
     """
-    reach = buffer_area(area, reach_margin_m(settings))
+    reach = buffer_area(area, max(reach_margin_m(settings), margin_m or 0.0))
     shapely.prepare(reach)
     shapely.prepare(area)
     clipped = Inputs(

@@ -7,9 +7,13 @@ numbers (the cityseer habit: a tiny graph in ASCII with hand-computed distances)
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 
 from circles.engine import Snapped
@@ -105,6 +109,46 @@ TREE_AND_LINE = HandGraph(
 TREE_FACILITIES_XY = ((0.0, 0.0), (700.0, -780.0), (1300.0, 0.0))
 
 
+def one_way_streets(**extra_w2: str) -> gpd.GeoDataFrame:
+    """Four streets with one-way sections, in metres (UTM 50N).
+
+    ::
+
+        A(0,0) --w1-- B(1000,0) ==w2==> C(2000,0)     w2 one-way B->C, primary, no maxspeed (60 km/h)
+                       ^                 /
+                       w3 (one-way B->D, drawn D->B with oneway=-1; maxspeed 10)
+                       |               / w4: one-way C->D, residential, maxspeed 30, 1414.21 m
+                      D(1000,-1000) <-
+
+    w1: residential, maxspeed 60, two-way, 1000 m. ``extra_w2`` adds tags to w2 (e.g. a
+    contraflow for cyclists, ``**{"oneway:bicycle": "no"}``). Every way is walkable, drivable
+    and bikeable (``net_*`` columns from :func:`circles.sources.way_filters.network_flags`).
+
+    Parameters
+    ----------
+    **extra_w2 : str
+        More tags of w2.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
+    rows = [
+        ({"highway": "residential", "maxspeed": "60"}, [(0, 0), (1000, 0)]),
+        ({"highway": "primary", "oneway": "yes", **extra_w2}, [(1000, 0), (2000, 0)]),
+        ({"highway": "tertiary", "oneway": "-1", "maxspeed": "10"}, [(1000, -1000), (1000, 0)]),
+        ({"highway": "residential", "oneway": "yes", "maxspeed": "30 km/h"}, [(2000, 0), (1000, -1000)]),
+    ]
+    frame = gpd.GeoDataFrame(
+        [{"osm_id": f"way/{i + 1}", **tags} for i, (tags, _) in enumerate(rows)],
+        geometry=[shapely.LineString(xy) for _, xy in rows],
+        crs=HAND_CRS,
+    )
+    from circles.sources.way_filters import network_flags
+
+    return network_flags(frame)
+
+
 def reference_distances(net: WalkNetwork, facilities: Snapped, points: Snapped) -> NDArray[np.float64]:
     """Walking metres from each point to its nearest facility by networkx, the slow obvious way.
 
@@ -148,3 +192,89 @@ def reference_distances(net: WalkNetwork, facilities: Snapped, points: Snapped) 
         if d is not None:
             out[i] = d + points.access_leg_m[i]
     return out
+
+
+def overpass_predicate(text: str):
+    """A tag predicate from an Overpass filter string such as ``["highway"]["access"!~"private"]``.
+
+    ``["k"]`` needs the key, ``["k"!~"re"]`` fails when the key's value matches ``re``
+    anywhere, ``["k"~"re"]`` needs a match, ``["k"="v"]`` the exact value.
+
+    Parameters
+    ----------
+    text : str
+        The filter.
+
+    Returns
+    -------
+    callable
+        ``passes(tags) -> bool``.
+    """
+    conditions = re.findall(r'\["([^"]+)"(?:(!~|~|=)"([^"]*)")?\]', text)
+
+    def passes(tags: dict[str, str]) -> bool:
+        """True when ``tags`` meet every condition."""
+        for key, op, pattern in conditions:
+            present = key in tags
+            if not op and not present:
+                return False
+            if op == "!~" and present and re.search(pattern, tags[key]):
+                return False
+            if op == "~" and not (present and re.search(pattern, tags[key])):
+                return False
+            if op == "=" and tags.get(key) != pattern:
+                return False
+        return True
+
+    return passes
+
+
+def osmnx_network_xml(pbf: Path, network_type: str, out: Path) -> int:
+    """Write the ways OSMnx's own filter selects for ``network_type`` as OSM XML, for ``graph_from_xml``.
+
+    OSMnx filters ways only when it downloads them; this applies its Overpass filter
+    (``osmnx._overpass._get_network_filter``, parsed by :func:`overpass_predicate`) to a
+    local file instead, independently of circles' own filters. Ways are cut where the
+    extract lacks a node, as circles' reader cuts them.
+
+    Parameters
+    ----------
+    pbf : Path
+        Any OSM file pyosmium reads.
+    network_type : str
+        ``"drive"``, ``"bike"``, ``"walk"``, ...
+    out : Path
+        The ``.osm`` file to write.
+
+    Returns
+    -------
+    int
+        Ways written.
+    """
+    import osmium
+    from osmnx import _overpass
+
+    passes = overpass_predicate(_overpass._get_network_filter(network_type))
+    ways, where = [], {}
+    processor = (
+        osmium.FileProcessor(str(pbf)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for way in processor:
+        if not way.is_way() or not passes(dict(way.tags)):
+            continue
+        runs: list[list[int]] = [[]]
+        for node in way.nodes:
+            if node.location.valid():
+                runs[-1].append(node.ref)
+                where[node.ref] = (node.location.lon, node.location.lat)
+            elif runs[-1]:
+                runs.append([])
+        runs = [r for r in runs if len(r) >= 2]
+        for k, refs in enumerate(runs):
+            ways.append((way.id if len(runs) == 1 else -(way.id * 100 + k), refs, dict(way.tags)))
+    with osmium.SimpleWriter(str(out)) as writer:
+        for ref in sorted(where):
+            writer.add_node(osmium.osm.mutable.Node(id=ref, location=where[ref], version=1))
+        for way_id, refs, tags in ways:
+            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags, version=1))
+    return len(ways)

@@ -77,6 +77,7 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
         share = "n/a" if w.population_share is None else f"{100 * w.population_share:.1f}%"
         print(f"  within {w.minutes:>4g} min: {w.population:>10,.0f} {who} ({share}), {w.homes:,} homes")
     print(f"  residents: {summary.population.method}")
+    _print_tiers(result)
     for site in summary.extra.get("proposed_sites", []):
         lon, lat = _site_coordinates(site, system)
         print(
@@ -94,6 +95,14 @@ def map_options(args: argparse.Namespace):
 
     tile_source(args.tiles, tiles_key=args.tiles_key)
     return MapOptions(self_contained=not args.cdn_map, tiles=args.tiles, tiles_key=args.tiles_key)
+
+
+def _print_tiers(result) -> None:
+    """The facility tiers' lines, when the study has tiers."""
+    from circles.tier_report import tier_lines
+
+    for line in tier_lines(result):
+        print(line)
 
 
 def _warn(result) -> None:
@@ -149,24 +158,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     candidates = options.candidates(args)
     page = map_options(args)
     spec, population = options.source_spec(args), options.population_spec(args)
-    fp = fingerprint(  # the files as they are before they are read
-        study_parts(
-            sources=spec,
-            settings=settings,
-            population=population,
-            name=name,
-            boundary=boundary,
-            subareas=subareas,
-            recommend_sites=args.recommend,
-            candidates=candidates,
-            offline_map=args.offline_map,
-        )
-        | {"map": page.fingerprint(), "geoparquet": args.geoparquet}
-    ).as_dict()
+    tiers = options.tier_plan(args, settings)
+    parts = study_parts(
+        sources=spec,
+        settings=settings,
+        population=population,
+        name=name,
+        boundary=boundary,
+        subareas=subareas,
+        recommend_sites=args.recommend,
+        candidates=candidates,
+        offline_map=args.offline_map,
+    )
+    parts = parts | {"map": page.fingerprint(), "geoparquet": args.geoparquet}
+    fp = fingerprint(_with_tiers(parts, tiers)).as_dict()  # the files as they are before they are read
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
     stages = Stages(8 + (args.recommend > 0), args.quiet, args.verbose)
     stages("reading inputs")
-    inputs = load_inputs(spec, area_wgs84=reach)
+    inputs = load_inputs(spec, area_wgs84=reach, networks=_networks(tiers))
     result = run_study(
         inputs,
         name=name,
@@ -178,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         candidates=candidates,
         allow_partial=args.allow_partial,
         progress=stages,
+        tiers=tiers,
     )
     result = _translated(result)
     for stage, seconds in result.timings_s.items():
@@ -197,6 +207,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_result(result, out, time.perf_counter() - t0, system)
     return 0
+
+
+def _with_tiers(parts: dict, tiers) -> dict:
+    """Fingerprint parts with the tier plan, when there is one (runs without tiers keep their fingerprint)."""
+    return parts if tiers is None else {**parts, "tiers": tiers}
+
+
+def _networks(tiers) -> tuple[str, ...]:
+    """The networks to read: walking, and those of the tiers' modes."""
+    return ("walk",) if tiers is None else tiers.networks
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -231,9 +251,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     candidates = options.candidates(args)
     reach = buffer_area(areas, reach_margin_m(settings))
     spec = options.source_spec(args)
+    tiers = options.tier_plan(args, settings)
     provenance = Described(describe(spec))  # the files as they are before they are read
     log.debug("reading inputs once for %d areas", len(areas))
-    inputs = load_inputs(spec, area_wgs84=reach)
+    inputs = load_inputs(spec, area_wgs84=reach, networks=_networks(tiers))
     bar = tqdm(total=len(areas), unit="area", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(outcome) -> None:
@@ -257,6 +278,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         candidates=candidates,
         provenance=provenance,
         progress=progress,
+        tiers=tiers,
     )
     bar.close()
     failed = [o for o in outcomes if o.status == "failed"]

@@ -63,6 +63,14 @@ FLAG_OF: dict[str, str] = {
     "tiles": "--tiles",
     "tiles_key": "--tiles-key",
     "geoparquet": "--geoparquet",
+    "mode": "--mode",
+    "tiers": "--tier/--tier-plan",
+    "tier_column": "--tier-column",
+    "networks": "--mode/--tier",
+    "bicycle_speed_kmh": "--bicycle-speed-kmh",
+    "ebike_speed_kmh": "--ebike-speed-kmh",
+    "drive_speeds": "--drive-speeds",
+    "congestion_factor": "--congestion-factor",
 }
 
 #: Parameters whose flag depends on the input they belong to: (scope, parameter) -> flag.

@@ -26,8 +26,12 @@ def travel_settings(args: argparse.Namespace) -> TravelSettings:
         bands = DEFAULT_BANDS_MIN if args.minutes is None else default_bands_for(threshold)
     else:
         bands = args.bands
+    if args.speed_kmh is not None:
+        speed = parse_speed_kmh(args.speed_kmh)
+    else:
+        speed = parse_speed_kmh("elderly" if getattr(args, "mode", "walk") == "elderly" else "adult")
     return TravelSettings(
-        speed_kmh=parse_speed_kmh(args.speed_kmh),
+        speed_kmh=speed,
         threshold_min=threshold,
         bands_min=bands,
         max_access_leg_m=args.max_access_leg_m,
@@ -172,3 +176,46 @@ def output_crs(args: argparse.Namespace) -> str:
     if system not in (WGS84, GCJ02, BD09):
         raise InputError(f"--output-crs {given!r} is not wgs84, gcj02 or bd09")
     return system
+
+
+def tier_plan(args: argparse.Namespace, settings: TravelSettings):
+    """The facility tiers of ``--tier``/``--tier-plan``, a one-mode plan for ``--mode``, or None.
+
+    Speed flags override a plan file's ``[modes]``; ``--mode elderly`` alone only slows the walk.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    settings : TravelSettings
+        Its threshold is the one-mode plan's.
+
+    Returns
+    -------
+    TierPlan or None
+    """
+    from dataclasses import fields, replace
+
+    from circles.modes import ModeOptions, mode_name
+    from circles.tiers import Tier, TierPlan, parse_tier, read_plan
+
+    mode = mode_name(args.mode)
+    overrides = {
+        f.name: getattr(args, f.name) for f in fields(ModeOptions) if getattr(args, f.name, None) is not None
+    }
+    if args.tier_plan is not None:
+        if args.tier:
+            raise InputError("give tiers either with --tier or in --tier-plan, not both")
+        plan = read_plan(args.tier_plan)
+        column = args.tier_column or plan.tier_column
+        return replace(plan, tier_column=column, modes=replace(plan.modes, **overrides))
+    if args.tier:
+        tiers = tuple(parse_tier(spec, default_mode=mode) for spec in args.tier)
+        return TierPlan(tiers, args.tier_column, ModeOptions(**overrides))
+    if args.tier_column:
+        raise InputError(
+            "--tier-column names the facilities' tier: give the tiers with --tier or --tier-plan"
+        )
+    if mode in ("walk", "elderly"):
+        return None
+    only = Tier(mode, settings.threshold_min, mode, all_facilities=True)
+    return TierPlan((only,), None, ModeOptions(**overrides))

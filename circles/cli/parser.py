@@ -24,6 +24,11 @@ EXAMPLES = """examples:
       --facilities osm:primary-care --speed-kmh elderly --tiles none --out out/county
       fully offline: a local extract, clinics tagged in OSM, elderly pace, no basemap tiles
 
+  circles run --pbf county.osm.pbf --admin-area 某某县 --facilities clinics.xlsx --tier-column 级别 \\
+      --tier village:15:walk --tier township:15:ebike --tier county:30:drive \\
+      --subareas townships.geojson --out out/county
+      a county's three tiers, each with its own mode and threshold, per township
+
   circles batch --pbf city.osm.pbf --boundary districts.geojson --name-field name \\
       --workers 2 --out out/city
       every district of a city; re-running skips finished districts (use --force to redo)
@@ -189,7 +194,9 @@ def _add_travel_and_output(p: argparse.ArgumentParser, default_out: Path | None)
         default=None,
         help="reporting rings in minutes, may reach beyond --minutes (default: 5,10,15 up to the threshold)",
     )
-    t.add_argument("--speed-kmh", default="4.5", help="km/h, or 'elderly' (3.6) / 'adult' (4.5)")
+    t.add_argument(
+        "--speed-kmh", default=None, help="walking km/h, or 'elderly' (3.6) / 'adult' (4.5) (default: 4.5)"
+    )
     t.add_argument(
         "--max-access-leg-m", type=_finite, default=250.0, help="longest walk from a home to a street, m"
     )
@@ -273,6 +280,40 @@ def _add_area(p: argparse.ArgumentParser, *, batch: bool) -> None:
     )
 
 
+def _add_modes_and_tiers(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("travel modes and facility tiers")
+    g.add_argument(
+        "--mode",
+        default="walk",
+        help="walk (default), elderly (walk at 3.6 km/h), bicycle, ebike or drive; the mode of --tier "
+        "specs that name none. Without --tier, a mode other than walking adds its own analysis of "
+        "all facilities at --minutes",
+    )
+    g.add_argument(
+        "--tier",
+        action="append",
+        metavar="NAME:MINUTES[:MODE[:RESIDENTS]]",
+        help='a facility tier, its threshold, mode and target residents per facility, e.g. "village:15:walk" '
+        '"township:15:ebike:30000" "hospital:30:drive" (repeatable); facilities are classified by '
+        "--tier-column or by name (卫生室 village, 卫生院 township, 社区卫生服务 community, 医院 hospital)",
+    )
+    g.add_argument("--tier-plan", type=Path, help="TOML file of tiers (see README: facility tiers)")
+    g.add_argument("--tier-column", help="facility column holding each facility's tier")
+    g.add_argument("--bicycle-speed-kmh", type=_finite, help="cycling speed (default: 15)")
+    g.add_argument("--ebike-speed-kmh", type=_finite, help="e-bike speed, capped by maxspeed (default: 20)")
+    g.add_argument(
+        "--drive-speeds",
+        choices=("table", "observed"),
+        help="speeds of roads without maxspeed: a fixed table by road class (default) or the mean "
+        "posted speed of the class in the extract (OSMnx's imputation)",
+    )
+    g.add_argument(
+        "--congestion-factor",
+        type=_finite,
+        help="share of the free-flow driving speed driven, in (0, 1] (default: 1, free flow)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``circles`` command."""
     parser = OneLineParser(
@@ -292,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_area(run, batch=False)
     _add_inputs(run)
     _add_travel_and_output(run, None)
+    _add_modes_and_tiers(run)
     batch = sub.add_parser(
         "batch", help="analyse every area of a boundary file", epilog=EXAMPLES, formatter_class=fmt
     )
@@ -299,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_area(batch, batch=True)
     _add_inputs(batch)
     _add_travel_and_output(batch, None)
+    _add_modes_and_tiers(batch)
     batch.add_argument("--workers", type=_count, default=1, help="parallel processes (default: 1)")
     batch.add_argument("--force", action="store_true", help="recompute areas that are already complete")
     return parser

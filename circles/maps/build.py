@@ -267,6 +267,9 @@ def build_map(
         shown, colours, sites=sites is not None, streets=streets, gcj02=display.gcj02, **facts
     )
     m.get_root().html.add_child(Raw(legend_html(result, parts, credit)))
+    from circles.tier_maps import add_tier_layers
+
+    add_tier_layers(fm, m, result, display)  # one hidden layer per facility tier, when there are tiers
     fm.LayerControl(collapsed=False).add_to(m)
     lay.Ready().add_to(m)
     return m

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import NDArray
@@ -171,3 +172,17 @@ def decode_points(geom: dict) -> NDArray[np.float64]:
     """
     c = np.asarray(geom["c"], dtype=np.int64).reshape(-1, 2)
     return np.cumsum(c, axis=0) * geom["q"]
+
+
+def drawable(frame: gpd.GeoDataFrame, display: Display) -> gpd.GeoDataFrame:
+    """A WGS-84 frame for folium's own layers: display coordinates rounded to about 0.1 m, index 0..n-1.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        In any CRS.
+    display : Display
+    """
+    out = frame.to_crs("EPSG:4326").reset_index(drop=True)
+    out.geometry = shapely.set_precision(display.geoms(out.geometry.values), POINT_STEP_DEG)
+    return out[~out.geometry.is_empty]

@@ -127,9 +127,11 @@ def facility_source(spec: str) -> tuple[str, TagPreset | Path]:
         return "osm", facility_preset(spec)
 
 
-def _osm_layers(spec: SourceSpec, preset: TagPreset, area_wgs84: shapely.Geometry | None) -> OsmLayers:
+def _osm_layers(
+    spec: SourceSpec, preset: TagPreset, area_wgs84: shapely.Geometry | None, networks: tuple[str, ...]
+) -> OsmLayers:
     if spec.network in ("pbf", "osm"):
-        return read_osm(spec.network_path, preset)
+        return read_osm(spec.network_path, preset, networks=networks)
     if spec.network == "place":
         from circles.sources.online import osm_layers_online
 
@@ -142,6 +144,18 @@ def _osm_layers(spec: SourceSpec, preset: TagPreset, area_wgs84: shapely.Geometr
         parameter="facilities",
         fix="give files as `facilities` and `homes`",
     )
+
+
+def _walk_only(spec: SourceSpec, networks: tuple[str, ...]) -> None:
+    """An InputError when modes other than walking are asked of a source that holds walkways only."""
+    others = [n for n in networks if n != "walk"]
+    if others and spec.network not in ("pbf", "osm"):
+        raise InputError(
+            f"cycling, e-bike and driving networks ({', '.join(others)}) are read from an OSM file "
+            f"(.osm.pbf or .osm), not from {spec.network}",
+            parameter="networks",
+            fix="give an OSM extract as the network source, or analyse walking only (`networks`)",
+        )
 
 
 def _walkways(spec: SourceSpec, layers: OsmLayers | None, sources: dict[str, str]) -> gpd.GeoDataFrame:
@@ -208,7 +222,9 @@ def _homes(spec: SourceSpec, layers: OsmLayers | None, sources: dict, declared: 
     return homes
 
 
-def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None) -> Inputs:
+def load_inputs(
+    spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None, networks: tuple[str, ...] = ("walk",)
+) -> Inputs:
     """Read the network, facilities and homes the spec names.
 
     Each planner's file is read inside :func:`circles.errors.error_scope` (``"facilities"``,
@@ -219,6 +235,9 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
     spec : SourceSpec
     area_wgs84 : shapely geometry, optional
         The study area buffered by the longest walk; needed for online downloads.
+    networks : tuple of str
+        Networks to read ways for (``"walk"``, ``"bike"``, ``"ebike"``, ``"drive"``;
+        see :func:`circles.sources.osm.read_osm`); more than walking needs an OSM file.
 
     Returns
     -------
@@ -227,7 +246,8 @@ def load_inputs(spec: SourceSpec, *, area_wgs84: shapely.Geometry | None = None)
     kind, fac_source = facility_source(spec.facilities)
     preset = fac_source if kind == "osm" else facility_preset("primary-care")
     needs_osm = kind == "osm" or spec.homes == "osm" or spec.network in ("pbf", "osm", "place")
-    layers = _osm_layers(spec, preset, area_wgs84) if needs_osm else None
+    _walk_only(spec, networks)
+    layers = _osm_layers(spec, preset, area_wgs84, networks) if needs_osm else None
     sources: dict[str, str] = {"attribution": "(c) OpenStreetMap contributors, ODbL"}
     declared: dict[str, str] = {}
     walkways = _walkways(spec, layers, sources)

@@ -22,6 +22,7 @@ from circles.sources.formats import OSM_SUFFIXES
 from circles.sources.geo import check_input_file
 from circles.sources.limits import bound_text
 from circles.sources.walk_filter import is_street_level, is_walkable
+from circles.sources.way_filters import MODE_TAGS, NETWORK_FILTERS
 
 __all__ = [
     "KEEP_TAGS",
@@ -58,7 +59,10 @@ class OsmLayers:
     walkways : GeoDataFrame
         Walkable ways as LineStrings: ``osm_id`` (``way/<id>``), ``highway``,
         ``street_level`` (may homes and clinics attach to it; see
-        :func:`circles.sources.walk_filter.is_street_level`).
+        :func:`circles.sources.walk_filter.is_street_level`). Read for more networks
+        than walking (``networks``), the ways any of them may use, with the tags of
+        :data:`~circles.sources.way_filters.MODE_TAGS` and a boolean ``net_<network>``
+        column per network (``net_walk``, ``net_bike``, ...).
     facilities : GeoDataFrame
         Points of the requested facility tags: ``osm_id``, :data:`KEEP_TAGS` and every
         key the tags name (e.g. ``shop``); a facility mapped as both node and building
@@ -98,7 +102,9 @@ def _frame(rows: list[dict], geoms: list, keys: tuple[str, ...] = KEEP_TAGS) -> 
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84))
 
 
-def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
+def read_osm(
+    path: str | Path, facility_tags: TagPreset, *, networks: tuple[str, ...] = ("walk",)
+) -> OsmLayers:
     """Read walkable ways, facilities, buildings and residential land use.
 
     Parameters
@@ -108,6 +114,10 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
     facility_tags : TagPreset
         Which tagged objects are facilities: any key (``shop=chemist``,
         ``social_facility=nursing_home``), filtered on and kept as a column.
+    networks : tuple of str
+        The networks to read ways for: ``"walk"`` (the default and only one needed for
+        walking), ``"bike"``, ``"ebike"``, ``"drive"`` (see
+        :mod:`circles.sources.way_filters`).
 
     Returns
     -------
@@ -123,7 +133,7 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
         .with_areas(osmium.filter.KeyFilter(*area_keys))
         .with_filter(osmium.filter.KeyFilter(*dict.fromkeys(("highway", *area_keys, "entrance"))))
     )
-    found = _Collected(facility_tags)
+    found = _Collected(facility_tags, networks)
     try:
         for obj in processor:
             tags = dict(obj.tags)
@@ -145,7 +155,16 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
 class _Collected:
     """Rows and geometries of each layer, gathered in one pass over the file."""
 
-    def __init__(self, facility_tags: TagPreset) -> None:
+    def __init__(self, facility_tags: TagPreset, networks: tuple[str, ...] = ("walk",)) -> None:
+        self.networks = tuple(dict.fromkeys(networks))
+        unknown = [n for n in self.networks if n != "walk" and n not in NETWORK_FILTERS]
+        if unknown:
+            raise ValueError(f"unknown networks {unknown}")
+        if self.networks != ("walk",):  # walking alone keeps the lean path below
+            self.way = self._mode_way  # type: ignore[method-assign]
+            filters = {"walk": is_walkable, **NETWORK_FILTERS}
+            self.filters = tuple((f"net_{n}", filters[n]) for n in self.networks)
+            self.way_keys = tuple(dict.fromkeys([*KEEP_TAGS, *MODE_TAGS]))
         self.tags = facility_tags
         self.keys = facility_keys(facility_tags)
         self.wkb = osmium.geom.WKBFactory()
@@ -174,6 +193,18 @@ class _Collected:
             self.ways[1].append(shapely.LineString(run))
             self.ways[2].append(level)
 
+    def _mode_way(self, obj: osmium.osm.Way, tags: dict[str, str]) -> None:
+        if "highway" not in tags:
+            return
+        flags = {column: passes(tags) for column, passes in self.filters}
+        if not any(flags.values()):
+            return
+        level = is_street_level(tags)
+        for run in _lines_of_way(obj):
+            self.ways[0].append({**_row(f"way/{obj.id}", tags, self.way_keys), **flags})
+            self.ways[1].append(shapely.LineString(run))
+            self.ways[2].append(level)
+
     def area(self, obj: osmium.osm.Area, tags: dict[str, str]) -> None:
         osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
         try:
@@ -193,7 +224,12 @@ class _Collected:
     def layers(self) -> OsmLayers:
         rows, geoms = self.facilities
         facilities = dedupe_facilities(rows, place_at_entrances(rows, geoms, self.entrances), self.keys)
-        walkways = _frame(self.ways[0], self.ways[1])
+        if self.networks == ("walk",):
+            walkways = _frame(self.ways[0], self.ways[1])
+        else:
+            walkways = _frame(self.ways[0], self.ways[1], (*self.way_keys, *(c for c, _ in self.filters)))
+            for column, _ in self.filters:
+                walkways[column] = walkways[column].astype(bool)
         walkways["street_level"] = np.array(self.ways[2], dtype=bool)
         return OsmLayers(
             walkways=walkways,
