@@ -3,8 +3,9 @@
 Layers (WGS-84): ``study_area`` (with its coverage), ``homes``, ``facilities``,
 ``service_areas`` (per band: area in km2, homes and residents within), ``catchments``,
 ``streets`` (every walk segment with the walking time at its ends and its band),
-``sub_areas`` (with their coverage) and ``proposed_sites``. Column names hold no colons
-(``building:levels`` becomes ``building_levels``), which some GIS tools refuse.
+``sub_areas`` (with their coverage), ``proposed_sites`` and ``tier_areas`` (with facility
+tiers). Column names hold no colons (``building:levels`` becomes ``building_levels``), which
+some GIS tools refuse.
 """
 
 from __future__ import annotations
@@ -183,6 +184,8 @@ def gis_layers(result: StudyResult, subareas: gpd.GeoDataFrame | None = None) ->
         layers["sub_areas"] = sub_area_layer(result, subareas)
     if result.proposed_sites is not None:
         layers["proposed_sites"] = result.proposed_sites
+    if result.tier_areas is not None and len(result.tier_areas):
+        layers["tier_areas"] = result.tier_areas  # one polygon per facility tier (column ``tier``)
     return {name: gis_columns(frame.to_crs(WGS84)) for name, frame in layers.items()}
 
 

@@ -225,6 +225,9 @@ def default_styles(
         "study_area": qml(
             [(None, "study area", Symbol("fill", "none", outline=BOUNDARY_COLOUR, width_mm=0.6, dashed=True))]
         ),
+        "tier_areas": qml(
+            [(None, "tier", Symbol("fill", "#7570b3", 0.1, "#7570b3", width_mm=0.5))], label_field="tier"
+        ),
         "proposed_sites": qml(
             [(None, "proposed site", Symbol("marker", PROPOSED_SITE_COLOUR, size_mm=4, shape="square"))],
             label_field="rank",

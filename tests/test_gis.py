@@ -155,3 +155,17 @@ def test_output_files_are_what_a_run_writes(helsinki_result, tmp_path):
     out = write_outputs(helsinki_result, tmp_path / "plain")
     written = {p.name for p in out.iterdir()} - {".circles-output.json"}
     assert written == set(OUTPUT_FILES)
+
+
+def test_facility_tiers_get_their_layer(helsinki_result, tmp_path):
+    areas = helsinki_result.service_areas
+    tier_areas = gpd.GeoDataFrame(
+        {"tier": ["village", "county"], "mode": ["walk", "drive"], "band_min": [5.0, 15.0]},
+        geometry=list(areas.sort_values("band_min").geometry.values[[0, 2]]),
+        crs=areas.crs,
+    )
+    out = write_outputs(helsinki_result.with_(tier_areas=tier_areas), tmp_path / "tiers")
+    tiers = gpd.read_file(out / "circles.gpkg", layer="tier_areas")
+    assert list(tiers["tier"]) == ["village", "county"]
+    styles = pyogrio.read_dataframe(out / "circles.gpkg", layer="layer_styles")
+    assert "tier_areas" in set(styles["f_table_name"])
