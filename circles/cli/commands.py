@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -186,7 +187,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from circles.batch import check_area_folders, run_batch
     from circles.fingerprint import Described, describe
     from circles.outdir import check_output_dir
-    from circles.sources.assemble import load_inputs
     from circles.sources.boundaries import buffer_area
     from circles.study_area import reach_margin_m
 
@@ -207,8 +207,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     reach = buffer_area(areas, reach_margin_m(settings))
     spec = options.source_spec(args)
     provenance = Described(describe(spec))  # the files as they are before they are read
+    scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     log.debug("reading inputs once for %d areas", len(areas))
-    inputs = load_inputs(spec, area_wgs84=reach)
+    inputs = _batch_inputs(args, spec, reach)
     bar = tqdm(total=len(areas), unit="area", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(outcome) -> None:
@@ -226,6 +227,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         population=options.population_spec(args),
         subareas=subareas,
         workers=args.workers,
+        scheduler=scheduler,
+        work_dir=args.work_dir,
         force=args.force,
         offline_map=args.offline_map,
         recommend_sites=args.recommend,
@@ -248,3 +251,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
         done = len(outcomes) - len(failed)
         print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
     return 2 if failed else 0
+
+
+def _batch_inputs(args: argparse.Namespace, spec, reach):
+    """The batch's region-wide inputs: from the cache when the files are unchanged, else parsed."""
+    from circles.cache import default_cache_dir, load_inputs_cached
+
+    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    inputs, cached = load_inputs_cached(spec, cache_dir=cache_dir, area_wgs84=reach)
+    what = {
+        "hit": "read from the cache (the files are unchanged)",
+        "miss": "parsed and cached",
+        "rejected": f"parsed again (the cache entry was not trusted: {cached.reason})",
+        "off": "parsed (not cached)",
+    }[cached.status]
+    log.info("inputs %s%s", what, f": {cached.entry}" if cached.entry else "")
+    return inputs

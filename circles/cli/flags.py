@@ -57,6 +57,9 @@ FLAG_OF: dict[str, str] = {
     "out_dir": "--out",
     "force": "--force",
     "workers": "--workers",
+    "scheduler": "--scheduler",
+    "work_dir": "--work-dir",
+    "cache_dir": "--cache-dir",
     "output_crs": "--output-crs",
     "offline_map": "--offline-map",
 }
