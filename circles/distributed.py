@@ -37,8 +37,9 @@ __all__ = ["AreaProduct", "AreaTask", "compute_area", "dask_client", "run_tasks"
 
 log = logging.getLogger(__name__)
 
-#: How long to wait for a scheduler to answer, in seconds (a bound, not a speed requirement).
-CONNECT_TIMEOUT_S = 60
+#: How long to wait for a scheduler to answer, in seconds, unless Dask's configuration
+#: ``distributed.comm.timeouts.connect`` (``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT``) says otherwise.
+CONNECT_TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,11 @@ def dask_client(scheduler: object = None, workers: int = 2) -> Iterator[object]:
         yield scheduler
         return
     if scheduler is not None:
+        import dask
+
+        timeout = dask.config.get("distributed.comm.timeouts.connect", CONNECT_TIMEOUT_S)
         try:
-            client = Client(str(scheduler), timeout=CONNECT_TIMEOUT_S)
+            client = Client(str(scheduler), timeout=timeout)
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler at {scheduler} ({exc})",

@@ -112,19 +112,26 @@ def run_on_cluster(
         An existing cluster; default a local one of ``workers`` processes.
     workers : int
     work_dir : str or Path, optional
-        A folder every worker can read; default the batch folder (local cluster) or
-        none (extracts travel with the tasks).
+        A folder every worker can read; default the batch folder for a
+        ``LocalCluster``, otherwise none (the extracts travel with the tasks).
     """
     from circles.distributed import dask_client
 
-    out_dir = plans[0].folder.parent
-    parent = Path(work_dir) if work_dir is not None else (out_dir if scheduler is None else None)
     with dask_client(scheduler, workers) as client:
+        out_dir = plans[0].folder.parent
+        parent = Path(work_dir) if work_dir is not None else _local_work_parent(client, out_dir)
         if parent is None:
             _submit(client, inputs, plans, common, finished, None)
             return
         with work_folder(parent) as folder:
             _submit(client, inputs, plans, common, finished, folder)
+
+
+def _local_work_parent(client, out_dir: Path) -> Path | None:
+    """The batch folder when the cluster's workers run on this machine; None (extracts as bytes) else."""
+    from distributed import LocalCluster
+
+    return out_dir if isinstance(getattr(client, "cluster", None), LocalCluster) else None
 
 
 def _submit(client, inputs: Inputs, plans: list, common: dict, finished: Callable, folder) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -182,9 +183,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Analyse every area of a boundary file."""
-    from tqdm import tqdm
-
-    from circles.batch import check_area_folders, run_batch
+    from circles.batch import check_area_folders
     from circles.fingerprint import Described, describe
     from circles.outdir import check_output_dir
     from circles.sources.boundaries import buffer_area
@@ -208,8 +207,36 @@ def cmd_batch(args: argparse.Namespace) -> int:
     spec = options.source_spec(args)
     provenance = Described(describe(spec))  # the files as they are before they are read
     scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    log.debug("reading inputs once for %d areas", len(areas))
-    inputs = _batch_inputs(args, spec, reach)
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None or args.workers > 1:  # reach or start the cluster before reading inputs
+            from circles.distributed import dask_client
+
+            scheduler = stack.enter_context(dask_client(scheduler, args.workers))
+        log.debug("reading inputs once for %d areas", len(areas))
+        inputs = _batch_inputs(args, spec, reach)
+        outcomes = _run_areas(args, inputs, areas, out, settings, scheduler, provenance, subareas, candidates)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not args.quiet:
+        for o in outcomes:
+            share = o.summary.get("covered_share") if o.summary else None
+            estimated = (o.summary or {}).get("population_method", {}).get("estimated")
+            who = "estimated residents" if estimated else "residents"
+            figure = (
+                "" if share is None else f"{100 * share:.1f}% of {who} within {settings.threshold_min:g} min"
+            )
+            reason = f" ({o.reason})" if o.reason else ""
+            print(f"  {o.name}: {o.status}{reason} {figure}".rstrip())
+        done = len(outcomes) - len(failed)
+        print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
+    return 2 if failed else 0
+
+
+def _run_areas(args, inputs, areas, out, settings, scheduler, provenance, subareas, candidates) -> list:
+    """Run the batch with a progress bar; returns the outcomes."""
+    from tqdm import tqdm
+
+    from circles.batch import run_batch
+
     bar = tqdm(total=len(areas), unit="area", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(outcome) -> None:
@@ -237,20 +264,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         progress=progress,
     )
     bar.close()
-    failed = [o for o in outcomes if o.status == "failed"]
-    if not args.quiet:
-        for o in outcomes:
-            share = o.summary.get("covered_share") if o.summary else None
-            estimated = (o.summary or {}).get("population_method", {}).get("estimated")
-            who = "estimated residents" if estimated else "residents"
-            figure = (
-                "" if share is None else f"{100 * share:.1f}% of {who} within {settings.threshold_min:g} min"
-            )
-            reason = f" ({o.reason})" if o.reason else ""
-            print(f"  {o.name}: {o.status}{reason} {figure}".rstrip())
-        done = len(outcomes) - len(failed)
-        print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
-    return 2 if failed else 0
+    return outcomes
 
 
 def _batch_inputs(args: argparse.Namespace, spec, reach):
