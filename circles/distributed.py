@@ -199,7 +199,8 @@ def dask_client(scheduler: object = None, workers: int = 2) -> Iterator[object]:
     Parameters
     ----------
     scheduler : str, distributed.Client or None
-        A scheduler address (``tcp://host:8786``), a client to use as is, or None to
+        A scheduler address (``tcp://host:8786``), the path of a scheduler file
+        (``dask scheduler --scheduler-file``), a client to use as is, or None to
         start a :class:`~distributed.LocalCluster` of ``workers`` processes with one
         thread each on 127.0.0.1 (stopped on leaving).
     workers : int
@@ -218,8 +219,13 @@ def dask_client(scheduler: object = None, workers: int = 2) -> Iterator[object]:
         import dask
 
         timeout = dask.config.get("distributed.comm.timeouts.connect", CONNECT_TIMEOUT_S)
+        where = (
+            {"scheduler_file": str(scheduler)}
+            if Path(str(scheduler)).is_file()
+            else {"address": str(scheduler)}
+        )
         try:
-            client = Client(str(scheduler), timeout=timeout)
+            client = Client(**where, timeout=timeout)
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler at {scheduler} ({exc})",

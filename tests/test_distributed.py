@@ -222,7 +222,10 @@ def scheduler_process(tmp_path):
     log = open(tmp_path / "dask.log", "w")  # noqa: SIM115 - closed below
     procs = [
         subprocess.Popen(
-            dask_command("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"),
+            dask_command(
+                "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+                "--scheduler-file", str(tmp_path / "scheduler.json"),
+            ),  # fmt: skip
             stdout=log,
             stderr=log,
         )
@@ -300,6 +303,12 @@ def test_batch_against_a_separate_scheduler_process_equals_serial(
     assert env_run.returncode == 2, env_run.stderr
     assert_same_tables(tmp_path / "serial", tmp_path / "env")
     assert list((tmp_path / "work").iterdir()) == []
+    # A scheduler file names the same cluster.
+    from circles.distributed import dask_client
+
+    with dask_client(str(tmp_path / "scheduler.json")) as client:
+        assert client.scheduler.address == scheduler_process
+        assert len(client.scheduler_info()["workers"]) == 2
 
 
 @pytest.mark.e2e

@@ -302,8 +302,8 @@ def _add_cluster(p: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run areas on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
-        "(default: $DASK_SCHEDULER_ADDRESS when set)",
+        help="run areas on an existing Dask cluster: its address, e.g. tcp://10.0.0.5:8786, or its "
+        "scheduler file (default: $DASK_SCHEDULER_ADDRESS when set)",
     )
     c.add_argument(
         "--work-dir",
