@@ -223,9 +223,15 @@ def scheduler_process(tmp_path):
     procs = [
         subprocess.Popen(
             dask_command(
-                "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
-                "--scheduler-file", str(tmp_path / "scheduler.json"),
-            ),  # fmt: skip
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+                "--scheduler-file",
+                str(tmp_path / "scheduler.json"),
+            ),
             stdout=log,
             stderr=log,
         )
