@@ -138,9 +138,8 @@ def run_mode(args: list[str]) -> dict:
 
 def print_table(label: str, parse: dict, rows: dict[str, dict]) -> None:
     print(f"\n{label}")
-    print(
-        f"parse (load_inputs, one pyosmium pass + layers): {parse['parse_s']:.1f} s, peak {parse['peak_mib']:.0f} MiB"
-    )
+    parse_s, peak = parse["parse_s"], parse["peak_mib"]
+    print(f"parse (load_inputs, one pyosmium pass + layers): {parse_s:.1f} s, peak {peak:.0f} MiB")
     print(f"cache hit (GeoParquet, {parse['cache_entry_mib']:.1f} MiB): {parse['cache_hit_s']:.2f} s "
           f"({parse['parse_s'] / parse['cache_hit_s']:.0f}x faster than parsing)")  # fmt: skip
     print("| mode | areas done | batch wall s | cluster start s | client peak MiB | worker peak MiB | "
@@ -149,9 +148,15 @@ def print_table(label: str, parse: dict, rows: dict[str, dict]) -> None:
     for mode, r in rows.items():
         workers = ", ".join(f"{m:.0f}" for m in r.get("worker_peak_mib", [])) or "-"
         start = f"{r['cluster_start_s']:.1f}" if "cluster_start_s" in r else "-"
-        print(f"| {mode} | {r['done']}/{r['areas']} | {r['batch_s']:.1f} | {start} | {r['client_peak_mib']:.0f} | "
-              f"{workers} | {r['task_kib']:.1f} | {r['extract_mib']:.2f} | {r['result_mib']:.2f} | "
-              f"{r['whole_city_mib']:.1f} |")  # fmt: skip
+        cells = [
+            mode,
+            f"{r['done']}/{r['areas']}",
+            f"{r['batch_s']:.1f}",
+            start,
+            f"{r['client_peak_mib']:.0f}",
+        ]
+        cells += [workers, f"{r['task_kib']:.1f}", f"{r['extract_mib']:.2f}", f"{r['result_mib']:.2f}"]
+        print("| " + " | ".join([*cells, f"{r['whole_city_mib']:.1f}"]) + " |")
 
 
 def main() -> None:
@@ -180,8 +185,8 @@ def main() -> None:
             pbf, label, args.grid = demo_pbf(), "Helsinki demo extract (real)", "2x2"
         elif args.edges:
             pbf = tmp_path / "city.osm.pbf"
-            subprocess.run([sys.executable, str(HERE / "synth.py"), "--edges", str(args.edges), "--out", str(pbf)],
-                           check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+            synth = [sys.executable, str(HERE / "synth.py"), "--edges", str(args.edges), "--out", str(pbf)]
+            subprocess.run(synth, check=True, stdout=subprocess.DEVNULL)
             label = f"SYNTHETIC city (not a real place), about {args.edges:,} walk edges"
         else:
             pbf, label = args.pbf, f"{args.pbf.name}"
