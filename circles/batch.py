@@ -294,6 +294,7 @@ def run_batch(
             progress(outcome)
 
     def finished(outcome: AreaOutcome, index: int) -> None:
+        """Record one area's outcome and report it."""
         outcomes[index] = outcome
         if progress:
             progress(outcome)
