@@ -23,7 +23,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 #: How long to wait for a scheduler to answer, in seconds, unless Dask's configuration
 #: ``distributed.comm.timeouts.connect`` (``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT``) says otherwise.
 CONNECT_TIMEOUT_S = 30
+#: Fewest tasks kept submitted at once (see :func:`in_flight_limit`).
+MIN_IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -247,17 +249,36 @@ def dask_client(scheduler: object = None, workers: int = 2) -> Iterator[object]:
         yield client
 
 
-def run_tasks(
-    client: object,
-    tasks: list[AreaTask],
-    publish_one: Callable[[AreaTask, AreaProduct], None],
-) -> None:
-    """Submit every task and hand each product to ``publish_one`` as it arrives.
+def in_flight_limit(client: object) -> int:
+    """How many tasks to keep submitted at once: twice the cluster's threads, at least :data:`MIN_IN_FLIGHT`.
 
     Parameters
     ----------
     client : distributed.Client
-    tasks : list of AreaTask
+
+    Returns
+    -------
+    int
+    """
+    return max(MIN_IN_FLIGHT, 2 * sum(client.nthreads().values()))
+
+
+def run_tasks(
+    client: object,
+    tasks: Iterable[AreaTask],
+    publish_one: Callable[[AreaTask, AreaProduct], None],
+) -> None:
+    """Submit the tasks a few at a time and hand each product to ``publish_one`` as it arrives.
+
+    At most :func:`in_flight_limit` tasks are submitted at once (checked again as workers
+    join or leave), so a batch of thousands of areas holds only that many extracts in
+    the work folder, or in memory when they travel with the tasks; ``tasks`` may be a
+    generator that writes each extract when its task is about to be submitted.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    tasks : iterable of AreaTask
     publish_one : callable
         Called in this process with each task and its product (a task whose workers
         kept dying gets a failed product).
@@ -265,22 +286,36 @@ def run_tasks(
     import uuid
 
     from distributed import as_completed
-    from distributed.scheduler import KilledWorker
 
     run = uuid.uuid4().hex[:12]
-    by_key = {}
-    futures = []
-    for task in tasks:
-        future = client.submit(compute_area, task, key=f"circles-area-{run}-{task.index}")
-        by_key[future.key] = task
-        futures.append(future)
-    for future in as_completed(futures):
-        task = by_key[future.key]
-        try:
-            product = future.result()
-        except KilledWorker as exc:
-            product = AreaProduct(task.index, "failed", error=f"its workers died while computing it ({exc})")
-        except Exception as exc:  # a task that could not even run (e.g. a worker without circles)
-            product = AreaProduct(task.index, "failed", error=f"unexpected error on a worker: {exc!r}")
+    pending = iter(tasks)
+    by_key: dict[str, AreaTask] = {}
+    running = as_completed()
+
+    def submit_more() -> None:
+        while len(by_key) < in_flight_limit(client):
+            task = next(pending, None)
+            if task is None:
+                return
+            future = client.submit(compute_area, task, key=f"circles-area-{run}-{task.index}")
+            by_key[future.key] = task
+            running.add(future)
+
+    submit_more()
+    for future in running:
+        task = by_key.pop(future.key)
+        product = _product_of(future, task)
         future.release()
         publish_one(task, product)
+        submit_more()
+
+
+def _product_of(future: object, task: AreaTask) -> AreaProduct:
+    from distributed.scheduler import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker as exc:
+        return AreaProduct(task.index, "failed", error=f"its workers died while computing it ({exc})")
+    except Exception as exc:  # a task that could not even run (e.g. a worker without circles)
+        return AreaProduct(task.index, "failed", error=f"unexpected error on a worker: {exc!r}")

@@ -139,17 +139,18 @@ def _submit(client, inputs: Inputs, plans: list, common: dict, finished: Callabl
     from circles.distributed import AreaTask, publish, run_tasks
 
     extent = source_extent_of(inputs)
-    tasks, by_index = [], {}
-    for plan in plans:
-        extract = area_extract(inputs, plan.area, common["settings"], extent)
-        if folder is None:
-            where: str | dict[str, bytes] = layers_to_files(extract)
-        else:
-            where = str(folder / f"{plan.index:06d}")
-            _write_extract(extract, Path(where))
-        by_index[plan.index] = plan
-        tasks.append(
-            AreaTask(
+    by_index = {plan.index: plan for plan in plans}
+
+    def tasks() -> Iterator[AreaTask]:
+        """Each area's task, its extract written just before it is submitted."""
+        for plan in plans:
+            extract = area_extract(inputs, plan.area, common["settings"], extent)
+            if folder is None:
+                where: str | dict[str, bytes] = layers_to_files(extract)
+            else:
+                where = str(folder / f"{plan.index:06d}")
+                _write_extract(extract, Path(where))
+            yield AreaTask(
                 index=plan.index,
                 name=plan.name,
                 folder=plan.folder.name,
@@ -161,7 +162,6 @@ def _submit(client, inputs: Inputs, plans: list, common: dict, finished: Callabl
                 reason=plan.reason,
                 **common,
             )
-        )
 
     def publish_one(task, product) -> None:
         plan = by_index[task.index]
@@ -178,7 +178,7 @@ def _submit(client, inputs: Inputs, plans: list, common: dict, finished: Callabl
         if folder is not None:
             shutil.rmtree(folder / f"{plan.index:06d}", ignore_errors=True)
 
-    run_tasks(client, tasks, publish_one)
+    run_tasks(client, tasks(), publish_one)
 
 
 def _write_extract(extract: Inputs, path: Path) -> None:

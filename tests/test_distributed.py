@@ -131,6 +131,40 @@ def test_tasks_carry_only_their_own_area(helsinki_inputs, helsinki_areas):
     assert sum(counts) == len(helsinki_inputs.homes) == 59  # the strips partition the homes
 
 
+def test_tasks_are_submitted_a_few_at_a_time(client, helsinki_inputs):
+    """A long batch keeps only a few tasks (and so extracts) in flight, and every product comes back."""
+    from circles.config import TravelSettings
+    from circles.distributed import AreaTask, in_flight_limit, run_tasks
+    from circles.extracts import area_extract
+    from circles.layers_io import layers_to_files, source_extent_of
+    from circles.study_area import PopulationSpec
+
+    sea = shapely.box(24.0, 59.0, 24.01, 59.01)  # fails at once: no streets within reach
+    files = layers_to_files(
+        area_extract(helsinki_inputs, sea, TravelSettings(), source_extent_of(helsinki_inputs))
+    )
+    made: list[int] = []
+    published: list[tuple[int, str, str]] = []
+    most = 0
+
+    def tasks():
+        nonlocal most
+        for i in range(12):
+            made.append(i)
+            most = max(most, len(made) - len(published))
+            boundary = gpd.GeoDataFrame({"name": [f"sea {i}"]}, geometry=[sea], crs=4326)
+            yield AreaTask(
+                i, f"sea {i}", f"sea-{i}", files, boundary, None, TravelSettings(), PopulationSpec()
+            )
+
+    run_tasks(
+        client, tasks(), lambda task, product: published.append((task.index, product.status, product.error))
+    )
+    assert sorted(i for i, *_ in published) == list(range(12))
+    assert all(status == "failed" and "no walkable streets" in error for _, status, error in published)
+    assert 1 <= most <= in_flight_limit(client) < 12
+
+
 def _kill_a_busy_worker(client, pids: dict[str, int], done: set, record: dict, stop: threading.Event) -> None:
     """SIGKILL the first worker seen computing an area that has not finished yet."""
     deadline = time.monotonic() + TIMEOUT_S
