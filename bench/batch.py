@@ -36,6 +36,11 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def grid_areas(inputs, cols: int, rows: int):
     import geopandas as gpd
     import shapely
@@ -80,6 +85,7 @@ def mode_batch(pbf: Path, grid: tuple[int, int], workers: int, out: Path, cache:
     inputs, _ = load_inputs_cached(SourceSpec("pbf", pbf), cache_dir=cache)
     areas = grid_areas(inputs, *grid)
     row: dict = {"areas": len(areas)}
+    cpu0 = _cpu_s()
     t0 = time.perf_counter()
     if workers == 1:
         outcomes = run_batch(inputs, areas, out)
@@ -90,9 +96,11 @@ def mode_batch(pbf: Path, grid: tuple[int, int], workers: int, out: Path, cache:
             row["cluster_start_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             outcomes = run_batch(inputs, areas, out, scheduler=client)
-            peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            peaks = client.run(_peak_mib)
             row["worker_peak_mib"] = sorted(peaks.values())
+            row["worker_cpu_s"] = sum(client.run(_cpu_s).values())
     row["batch_s"] = time.perf_counter() - t0
+    row["cpu_s"] = _cpu_s() - cpu0 + row.get("worker_cpu_s", 0.0)
     row["done"] = sum(o.status == "done" for o in outcomes)
     row["client_peak_mib"] = _peak_mib()
     row.update(_bytes_per_task(inputs, areas, out))
@@ -142,9 +150,9 @@ def print_table(label: str, parse: dict, rows: dict[str, dict]) -> None:
     print(f"parse (load_inputs, one pyosmium pass + layers): {parse_s:.1f} s, peak {peak:.0f} MiB")
     print(f"cache hit (GeoParquet, {parse['cache_entry_mib']:.1f} MiB): {parse['cache_hit_s']:.2f} s "
           f"({parse['parse_s'] / parse['cache_hit_s']:.0f}x faster than parsing)")  # fmt: skip
-    print("| mode | areas done | batch wall s | cluster start s | client peak MiB | worker peak MiB | "
-          "task KiB | extract MiB | result MiB | whole city MiB |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| mode | areas done | batch wall s | CPU s (all processes) | cluster start s | client peak MiB | "
+          "worker peak MiB | task KiB | extract MiB | result MiB | whole city MiB |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for mode, r in rows.items():
         workers = ", ".join(f"{m:.0f}" for m in r.get("worker_peak_mib", [])) or "-"
         start = f"{r['cluster_start_s']:.1f}" if "cluster_start_s" in r else "-"
@@ -152,6 +160,7 @@ def print_table(label: str, parse: dict, rows: dict[str, dict]) -> None:
             mode,
             f"{r['done']}/{r['areas']}",
             f"{r['batch_s']:.1f}",
+            f"{r['cpu_s']:.1f}",
             start,
             f"{r['client_peak_mib']:.0f}",
         ]
