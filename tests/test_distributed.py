@@ -365,3 +365,16 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, helsinki_pbf, helsinki_a
     lines = proc.stderr.strip().splitlines()
     assert lines[-1].startswith(f"circles: error: cannot reach the Dask scheduler at {address}")
     assert lines[-1].endswith("start the scheduler or check the address in --scheduler")
+
+
+def test_scheduler_and_workers_together_are_refused_before_any_work(tmp_path, helsinki_pbf):
+    proc = circles(
+        "batch", "--pbf", str(helsinki_pbf), "--boundary", str(tmp_path / "missing.geojson"),
+        "--scheduler", "tcp://127.0.0.1:1", "--workers", "2", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == (
+        "circles: error: --scheduler runs the areas on an existing Dask cluster and --workers starts a "
+        "local one; give one of them"
+    )
+    assert not (tmp_path / "out").exists()

@@ -195,6 +195,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
         )
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.scheduler and args.workers > 1:
+        raise InputError(
+            "--scheduler runs the areas on an existing Dask cluster and --workers starts a local one",
+            fix="give one of them",
+        )
     settings = options.travel_settings(args)
     out = args.out or Path("out") / args.boundary.stem
     check_output_dir(out, kind="batch")  # before reading any input
@@ -206,9 +211,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     reach = buffer_area(areas, reach_margin_m(settings))
     spec = options.source_spec(args)
     provenance = Described(describe(spec))  # the files as they are before they are read
-    scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    scheduler = args.scheduler or (os.environ.get("DASK_SCHEDULER_ADDRESS") if args.workers == 1 else None)
     with contextlib.ExitStack() as stack:
-        if scheduler is not None or args.workers > 1:  # reach or start the cluster before reading inputs
+        if scheduler or args.workers > 1:  # reach or start the cluster before reading inputs
             from circles.distributed import dask_client
 
             scheduler = stack.enter_context(dask_client(scheduler, args.workers))
