@@ -243,7 +243,9 @@ def run_batch(
         Sub-areas summarised inside each area they fall in.
     workers : int
         1 (and no ``scheduler``): areas run one after another in this process. More:
-        a local Dask cluster of that many processes (one thread each) runs them.
+        a local Dask cluster of that many processes (one thread each) runs them; a
+        script doing so needs the ``if __name__ == "__main__":`` guard, since the
+        worker processes are started fresh (spawned), not forked.
     scheduler : str or distributed.Client, optional
         An existing Dask cluster: its scheduler address (``tcp://host:8786``) or a
         connected client. ``workers`` is then ignored.
