@@ -34,6 +34,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

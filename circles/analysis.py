@@ -28,7 +28,7 @@ from circles.engine import NodeCosts, PointCosts, SearchPlan, Snapped, nearest_f
 from circles.errors import EmptyResultError, InputError
 from circles.network import WalkNetwork
 from circles.residents import HomePopulation, population_of
-from circles.result import AnalysisContext, StudyResult
+from circles.result import AnalysisContext, StudyResult, Summary
 
 NO_STREET = "no walkable street within {:g} m"
 NO_PATH = "no facility reachable over the walk network (network island)"
@@ -44,6 +44,46 @@ class Measured:
     service_areas: gpd.GeoDataFrame
     catchment_areas: gpd.GeoDataFrame
     timings_s: dict = field(default_factory=dict)
+
+    def result(
+        self,
+        name: str,
+        settings: TravelSettings,
+        summary: Summary,
+        *,
+        boundary: gpd.GeoDataFrame | None = None,
+        proposed_sites: gpd.GeoDataFrame | None = None,
+        timings_s: dict | None = None,
+    ) -> StudyResult:
+        """The study result these measurements make, with its summary (the one place it is built).
+
+        Parameters
+        ----------
+        name : str
+        settings : TravelSettings
+        summary : Summary
+        boundary : GeoDataFrame, optional
+        proposed_sites : GeoDataFrame, optional
+        timings_s : dict, optional
+            Seconds per stage; default the measuring stages'.
+
+        Returns
+        -------
+        StudyResult
+        """
+        return StudyResult(
+            name=name,
+            settings=settings,
+            homes=self.homes,
+            facilities=self.facilities,
+            service_areas=self.service_areas,
+            summary=summary,
+            boundary=boundary,
+            catchment_areas=self.catchment_areas,
+            proposed_sites=proposed_sites,
+            timings_s=self.timings_s if timings_s is None else timings_s,
+            context=self.context,
+        )
 
 
 def points_xy(frame: gpd.GeoDataFrame, crs) -> np.ndarray:
@@ -325,16 +365,4 @@ def analyse(
         area = shapely.union_all(boundary.to_crs("EPSG:4326").geometry.values)
         inside = shapely.intersects(area, shapely.points(points_xy(facilities, "EPSG:4326")))
     measured = measure(net, facilities, homes, pop, settings, inside_area=inside, plan=plan)
-    summary = build_summary(name, measured, pop, settings)
-    return StudyResult(
-        name=name,
-        settings=settings,
-        homes=measured.homes,
-        facilities=measured.facilities,
-        service_areas=measured.service_areas,
-        summary=summary,
-        boundary=boundary,
-        catchment_areas=measured.catchment_areas,
-        timings_s=measured.timings_s,
-        context=measured.context,
-    )
+    return measured.result(name, settings, build_summary(name, measured, pop, settings), boundary=boundary)

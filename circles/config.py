@@ -38,7 +38,16 @@ def _finite_positive(value: float, parameter: str, unit: str, *, zero_ok: bool =
 
 
 def default_bands_for(threshold_min: float) -> tuple[float, ...]:
-    """The default reporting bands below ``threshold_min``, then the threshold itself."""
+    """The default reporting bands below ``threshold_min``, then the threshold itself.
+
+    Parameters
+    ----------
+    threshold_min : float
+
+    Returns
+    -------
+    tuple of float
+    """
     return (*(b for b in DEFAULT_BANDS_MIN if b < threshold_min), float(threshold_min))
 
 
@@ -173,7 +182,17 @@ class TagPreset:
     description: str = ""
 
     def matches(self, tags: dict[str, str]) -> bool:
-        """Return True when any of the preset's ``key=value`` pairs is in ``tags``."""
+        """Return True when any of the preset's ``key=value`` pairs is in ``tags``.
+
+        Parameters
+        ----------
+        tags : dict
+            An OSM object's tags.
+
+        Returns
+        -------
+        bool
+        """
         return any(tags.get(k) == v for k, v in self.tags)
 
 

@@ -15,7 +15,17 @@ UNREACHABLE = "unreachable"
 
 
 def band_labels(bands_min: tuple[float, ...]) -> list[str]:
-    """Labels of the walking-time bands, e.g. ``["0-5", "5-10", "10-15", ">15"]``."""
+    """Labels of the walking-time bands, e.g. ``["0-5", "5-10", "10-15", ">15"]``.
+
+    Parameters
+    ----------
+    bands_min : tuple of float
+        Band edges in minutes, ascending.
+
+    Returns
+    -------
+    list of str
+    """
     edges = [0.0, *bands_min]
     labels = [f"{_fmt(a)}-{_fmt(b)}" for a, b in itertools.pairwise(edges)]
     return [*labels, f">{_fmt(bands_min[-1])}"]
@@ -29,6 +39,17 @@ def assign_bands(walk_time_min: NDArray[np.float64], bands_min: tuple[float, ...
     """Band label per walking time; NaN times are ``"unreachable"``.
 
     A time exactly on a band edge belongs to the lower band (15.0 min is "10-15").
+
+    Parameters
+    ----------
+    walk_time_min : ndarray of float64
+        Minutes per home, NaN where unreachable.
+    bands_min : tuple of float
+        Band edges in minutes, ascending.
+
+    Returns
+    -------
+    ndarray of object
     """
     labels = np.array([*band_labels(bands_min), UNREACHABLE], dtype=object)
     idx = np.searchsorted(np.asarray(bands_min), walk_time_min, side="left")
@@ -63,12 +84,12 @@ def summarize(
     bands = settings.bands_min or ()
     labels = assign_bands(t, bands)
 
-    def figure(sel: NDArray[np.bool_], label: str, minutes: float | None) -> BandFigure:
+    def _figure(sel: NDArray[np.bool_], label: str, minutes: float | None) -> BandFigure:
         part = float(pop[sel].sum())
         return BandFigure(label, minutes, int(sel.sum()), round(part, 1), _share(part, total_pop))
 
-    rings = tuple(figure(labels == lab, lab, None) for lab in [*band_labels(bands), UNREACHABLE])
-    within = tuple(figure(t <= b, "", b) for b in bands)  # NaN compares False
+    rings = tuple(_figure(labels == lab, lab, None) for lab in [*band_labels(bands), UNREACHABLE])
+    within = tuple(_figure(t <= b, "", b) for b in bands)  # NaN compares False
     covered = t <= settings.threshold_min
     return Coverage(
         homes=int(t.size),
@@ -85,7 +106,17 @@ def summarize(
 
 
 def residents_per_facility(population: float, facilities: int) -> float | None:
-    """Residents per facility, rounded to 0.1; None without facilities."""
+    """Residents per facility, rounded to 0.1; None without facilities.
+
+    Parameters
+    ----------
+    population : float
+    facilities : int
+
+    Returns
+    -------
+    float or None
+    """
     return round(population / facilities, 1) if facilities else None
 
 
@@ -97,6 +128,14 @@ def catchments(
     nearest_facility: NDArray[np.int64], population: NDArray[np.float64], n_facilities: int
 ) -> pd.DataFrame:
     """Homes and residents for which each facility is the nearest (network Voronoi).
+
+    Parameters
+    ----------
+    nearest_facility : ndarray of int64
+        Nearest facility of each home, -1 where none.
+    population : ndarray of float64
+        Residents per home.
+    n_facilities : int
 
     Returns
     -------

@@ -58,7 +58,17 @@ def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
 
 
 def fits_one_utm_zone(lon: ArrayLike) -> bool:
-    """True when the longitudes span at most :data:`MAX_UTM_SPAN_DEG` degrees."""
+    """True when the longitudes span at most :data:`MAX_UTM_SPAN_DEG` degrees.
+
+    Parameters
+    ----------
+    lon : array_like
+        Longitudes in degrees (NaN ignored).
+
+    Returns
+    -------
+    bool
+    """
     lons = np.asarray(lon, dtype=float)
     lons = lons[np.isfinite(lons)]
     return bool(lons.size == 0 or float(lons.max() - lons.min()) <= MAX_UTM_SPAN_DEG)

@@ -136,11 +136,11 @@ def render_for(error: CirclesError, name_of: Callable[[str, str | None], str | N
     str
     """
 
-    def replace(match: re.Match[str]) -> str:
+    def _replace(match: re.Match[str]) -> str:
         name = match.group(1)
         return name_of(name, error.scope) or name
 
-    return PARAMETER_MENTION.sub(replace, error.message())
+    return PARAMETER_MENTION.sub(_replace, error.message())
 
 
 @contextmanager
@@ -149,6 +149,15 @@ def error_scope(scope: str) -> Iterator[None]:
 
     Used where a reader is called for one particular input: the same ``crs`` parameter
     of a point reader is ``--facility-crs`` for facilities and ``--homes-crs`` for homes.
+
+    Parameters
+    ----------
+    scope : str
+        The input, e.g. ``"facilities"``.
+
+    Yields
+    ------
+    None
     """
     try:
         yield

@@ -116,7 +116,7 @@ class WalkNetwork:
         v = node_of_vertex[1:][same_line]
         segment_line = line_index[:-1][same_line]
 
-        def per_segment(values: ArrayLike | None, dtype: type) -> NDArray | None:
+        def _per_segment(values: ArrayLike | None, dtype: type) -> NDArray | None:
             return None if values is None else np.asarray(values, dtype=dtype)[segment_line]
 
         to_wgs84 = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
@@ -130,9 +130,9 @@ class WalkNetwork:
             u,
             v,
             projected_crs,
-            street_level=per_segment(street_level, bool),
-            rate_forward=per_segment(rate_forward, np.float64),
-            rate_backward=per_segment(rate_backward, np.float64),
+            street_level=_per_segment(street_level, bool),
+            rate_forward=_per_segment(rate_forward, np.float64),
+            rate_backward=_per_segment(rate_backward, np.float64),
         )
 
     @classmethod
@@ -276,7 +276,16 @@ class WalkNetwork:
         return np.bincount(comp[self.edge_u], weights=self.edge_length_m, minlength=comp.max() + 1)
 
     def snappable_edges(self, min_island_m: float) -> NDArray[np.bool_]:
-        """Edges in components of at least ``min_island_m`` metres (the largest always)."""
+        """Edges in components of at least ``min_island_m`` metres (the largest always).
+
+        Parameters
+        ----------
+        min_island_m : float
+
+        Returns
+        -------
+        ndarray of bool, shape (m,)
+        """
         length = self.component_length_m
         keep = length >= min_island_m
         keep[np.argmax(length)] = True
@@ -289,6 +298,20 @@ class WalkNetwork:
     @cached_property
     def _tree(self) -> shapely.STRtree:
         return shapely.STRtree(self._segments)
+
+    def _snap_tree(self, min_island_m: float) -> tuple[shapely.STRtree, NDArray[np.int64]]:
+        """The STRtree of the edges points may attach to, and their edge indices (kept per island size)."""
+        cache = self.__dict__.setdefault("_snap_trees", {})
+        if min_island_m not in cache:
+            eligible = self.snappable_edges(min_island_m)
+            if self.edge_street_level is not None:
+                eligible = eligible & self.edge_street_level
+            if eligible.all():
+                cache[min_island_m] = (self._tree, np.arange(self.n_edges))
+            else:
+                tree_edges = np.flatnonzero(eligible)
+                cache[min_island_m] = (shapely.STRtree(self._segments[tree_edges]), tree_edges)
+        return cache[min_island_m]
 
     def edge_lines(self) -> NDArray[np.object_]:
         """Shapely LineStrings of all edges, in ``crs``."""
@@ -325,18 +348,8 @@ class WalkNetwork:
         finite = np.isfinite(xy).all(axis=1)
         if p == 0 or not finite.any():
             return Snapped(edge, along, leg)
-        eligible = self.snappable_edges(min_island_m)
-        if self.edge_street_level is not None:
-            eligible = eligible & self.edge_street_level
-        if eligible.all():
-            tree, tree_edges = self._tree, np.arange(self.n_edges)
-        else:
-            tree_edges = np.flatnonzero(eligible)
-            tree = shapely.STRtree(self._segments[tree_edges])
-        points = shapely.points(xy[finite])
-        (pt, hit), _dist = tree.query_nearest(
-            points, max_distance=max_access_leg_m, return_distance=True, all_matches=True
-        )
+        tree, tree_edges = self._snap_tree(min_island_m)
+        pt, hit = _nearest_within(tree, shapely.points(xy[finite]), max_access_leg_m)
         # Ties: keep the lowest edge index per point, so results never depend on tree order.
         cand = tree_edges[hit]
         order = np.lexsort((cand, pt))
@@ -358,7 +371,17 @@ class WalkNetwork:
         return Snapped(edge, along, leg)
 
     def to_local(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
-        """Project WGS-84 longitudes/latitudes into the network CRS, shape (p, 2)."""
+        """Project WGS-84 longitudes/latitudes into the network CRS.
+
+        Parameters
+        ----------
+        lon, lat : array_like
+            Degrees.
+
+        Returns
+        -------
+        ndarray, shape (p, 2)
+        """
         tr = pyproj.Transformer.from_crs(WGS84, self.crs, always_xy=True)
         x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
@@ -386,3 +409,27 @@ def _merged_rates(
     np.minimum.at(rate_uv, which, along_uv)
     np.minimum.at(rate_vu, which, along_vu)
     return rate_uv, rate_vu
+
+
+#: Most points lie this close to a street: a first nearest-edge query bounded here is much
+#: cheaper, and only the points it misses are queried again at the full access-leg limit.
+_FIRST_QUERY_M = 30.0
+
+
+def _nearest_within(
+    tree: shapely.STRtree, points: NDArray[np.object_], max_distance_m: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``(point, tree item)`` pairs of every nearest item within ``max_distance_m`` (ties: all of them).
+
+    The same pairs as one ``query_nearest(points, max_distance=max_distance_m, all_matches=True)``:
+    a point whose nearest item is within the first, shorter bound gets it from the first query.
+    """
+    first_m = min(_FIRST_QUERY_M, max_distance_m)
+    pt, hit = tree.query_nearest(points, max_distance=first_m, all_matches=True)
+    if first_m >= max_distance_m:
+        return pt, hit
+    missed = np.setdiff1d(np.arange(points.shape[0]), pt)
+    if missed.size == 0:
+        return pt, hit
+    pt2, hit2 = tree.query_nearest(points[missed], max_distance=max_distance_m, all_matches=True)
+    return np.concatenate([pt, missed[pt2]]), np.concatenate([hit, hit2])

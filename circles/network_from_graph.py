@@ -34,7 +34,17 @@ def _values(value: object) -> list[str]:
 
 
 def street_level_of(data: dict) -> bool:
-    """True when every combination of an edge's (maybe list-valued) level tags is at street level."""
+    """True when every combination of an edge's (maybe list-valued) level tags is at street level.
+
+    Parameters
+    ----------
+    data : dict
+        The edge's attributes (OSMnx lists merged ways' differing values).
+
+    Returns
+    -------
+    bool
+    """
     from circles.sources.walk_filter import is_street_level
 
     listed = [(k, _values(data.get(k))) for k in _LEVEL_TAGS if _values(data.get(k))]

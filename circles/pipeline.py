@@ -263,18 +263,9 @@ def run_study(
         sources={**inputs.sources, "population": pop.info.method},
         extra={} if siting is None else {"proposed_sites": siting.records()},
     )
-    return StudyResult(
-        name=name,
-        settings=settings,
-        homes=measured.homes,
-        facilities=measured.facilities,
-        service_areas=measured.service_areas,
-        summary=summary,
-        boundary=boundary,
-        catchment_areas=measured.catchment_areas,
-        proposed_sites=None if siting is None else siting.sites,
-        timings_s=timings,
-        context=measured.context,
+    sites = None if siting is None else siting.sites
+    return measured.result(
+        name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
     )
 
 

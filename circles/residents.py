@@ -29,7 +29,20 @@ class HomePopulation:
 
     @classmethod
     def uniform(cls, residents: ArrayLike, method: str, *, estimated: bool) -> HomePopulation:
-        """Every home's residents found by the same method."""
+        """Every home's residents found by the same method.
+
+        Parameters
+        ----------
+        residents : array_like
+            Residents per home.
+        method : str
+            The sentence naming the method.
+        estimated : bool
+
+        Returns
+        -------
+        HomePopulation
+        """
         values = np.asarray(residents, dtype=np.float64)
         per_home = np.full(values.shape[0], method, dtype=object)
         return cls(
@@ -40,7 +53,22 @@ class HomePopulation:
     def mixed(
         cls, residents: ArrayLike, per_home: ArrayLike, method: str, *, estimated: bool
     ) -> HomePopulation:
-        """Residents whose method differs between homes (e.g. buildings and bare residential land)."""
+        """Residents whose method differs between homes (e.g. buildings and bare residential land).
+
+        Parameters
+        ----------
+        residents : array_like
+            Residents per home.
+        per_home : array_like of str
+            The method of each home.
+        method : str
+            The sentence naming the method in total.
+        estimated : bool
+
+        Returns
+        -------
+        HomePopulation
+        """
         values = np.asarray(residents, dtype=np.float64)
         kinds = np.asarray(per_home, dtype=object)
         totals = pd.Series(values).groupby(kinds).sum().round(1)
@@ -50,7 +78,20 @@ class HomePopulation:
 
 
 def check_residents(values: NDArray[np.float64], what: str, parameter: str) -> NDArray[np.float64]:
-    """``values`` when all are finite residents >= 0, else an InputError naming the first bad row."""
+    """``values`` when all are finite residents >= 0, else an InputError naming the first bad row.
+
+    Parameters
+    ----------
+    values : ndarray of float64
+    what : str
+        How to name the values in the message.
+    parameter : str
+        The parameter they came from.
+
+    Returns
+    -------
+    ndarray of float64
+    """
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
         raise InputError(

@@ -35,7 +35,16 @@ class HandGraph:
         return WalkNetwork.from_arrays(xy, u, v, HAND_CRS)
 
     def index(self, name: str) -> int:
-        """The node index of ``name`` in :meth:`network`."""
+        """The node index of a named node in :meth:`network`.
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        int
+        """
         return list(self.nodes).index(name)
 
 

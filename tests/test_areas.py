@@ -278,7 +278,7 @@ def at_many(net, edge, along_m):
 
 
 def test_paths_run_through_crossings_and_keep_every_point():
-    from circles.areas import _piece_paths
+    from circles.area_paths import _piece_paths
 
     # A plus (one crossing), a closed triangle, and a T, each its own group.
     xy = [(0, 0), (100, 0), (200, 0), (100, -100), (100, 100)]
@@ -356,3 +356,38 @@ def test_bench_areas_quick_on_helsinki(tmp_path):
     # The previous per-piece union draws the same area as circles, up to the arcs' approximation.
     assert areas["naive"]["symdiff_vs_circles_pct"] < 0.5
     assert areas["catchments"]["symdiff_vs_circles_pct"] < 0.5
+
+
+@settings(max_examples=100, deadline=None)
+@given(random_case())
+def test_edges_without_facilities_give_exactly_the_rows_of_the_sweep(case):
+    # Edges with no facility on them are cut without sorting; the rows must be the very ones
+    # the general sweep over every interval gives (same values, same order).
+    from circles.area_pieces import _reach_from_ends, _union_intervals
+
+    xy, edges, fac_xy, limit_m, _ = case
+    if all(a == b for a, b in edges):
+        return
+    net = WalkNetwork.from_arrays(xy, [a for a, _ in edges], [b for _, b in edges], UTM)
+    fac = net.snap(fac_xy, max_access_leg_m=300)
+    nodes = search(net.travel_graph, fac)
+    from_u, from_v = _reach_from_ends(net, nodes, limit_m)
+    length = net.edge_length_m
+    f = np.flatnonzero(fac.attached)
+    reach = limit_m - fac.access_leg_m[f]
+    on = reach > 0
+    f_edge, f_along, reach = fac.edge[f][on], fac.along_m[f][on], reach[on]
+    all_edges = np.arange(net.n_edges)
+    expected = _union_intervals(
+        np.concatenate([all_edges, all_edges, f_edge]),
+        np.concatenate([np.zeros(net.n_edges), length - from_v, np.clip(f_along - reach, 0.0, None)]),
+        np.concatenate([from_u, length, np.minimum(f_along + reach, length[f_edge])]),
+    )
+    got = reached_pieces(net, nodes, fac, limit_m)
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    # By facility: every (edge, facility) interval set is merged, in (edge, facility, start) order.
+    e, s, t, owner = reached_pieces_by_facility(net, nodes, fac, limit_m)
+    key = e * (len(fac) + 1) + owner
+    assert (np.diff(key) >= 0).all() and ((np.diff(key) > 0) | (s[1:] > t[:-1])).all()
+    per_edge = np.bincount(e, weights=t - s, minlength=net.n_edges)
+    np.testing.assert_allclose(per_edge, np.bincount(got[0], weights=got[2] - got[1], minlength=net.n_edges))

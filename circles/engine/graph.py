@@ -28,7 +28,18 @@ _INT32_MAX = int(np.iinfo(np.int32).max)
 
 
 def index_dtype(max_value: int) -> type[np.signedinteger]:
-    """int32 while every index and offset fits, as ``scipy.sparse.csgraph`` expects."""
+    """int32 while every index and offset fits, as ``scipy.sparse.csgraph`` expects.
+
+    Parameters
+    ----------
+    max_value : int
+        The largest index or offset to hold.
+
+    Returns
+    -------
+    type
+        ``numpy.int32`` or ``numpy.int64``.
+    """
     return np.int32 if max_value < _INT32_MAX else np.int64
 
 
@@ -39,7 +50,19 @@ def square_csr(
     *,
     sorted_indices: bool = True,
 ) -> csr_matrix:
-    """A square CSR matrix over the arrays as they are (columns sorted within rows, or not)."""
+    """A square CSR matrix over the arrays as they are, without copying.
+
+    Parameters
+    ----------
+    data, indices, indptr : ndarray
+        CSR arrays.
+    sorted_indices : bool
+        Whether columns are sorted within rows (scipy is told, so it does not check).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+    """
     size = indptr.shape[0] - 1
     graph = csr_matrix((data, indices, indptr), shape=(size, size), copy=False)
     graph.has_sorted_indices = sorted_indices

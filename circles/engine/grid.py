@@ -26,14 +26,33 @@ GRID_MAX_CELL_M = 100.0
 
 
 def concat_ranges(start: NDArray[np.integer], count: NDArray[np.integer]) -> NDArray[np.int64]:
-    """``start[i], start[i] + 1, .., start[i] + count[i] - 1`` for every ``i``, concatenated."""
+    """``start[i], start[i] + 1, .., start[i] + count[i] - 1`` for every ``i``, concatenated.
+
+    Parameters
+    ----------
+    start, count : ndarray of int
+        First value and length of each run.
+
+    Returns
+    -------
+    ndarray of int64
+    """
     run_start = np.cumsum(count, dtype=np.int64) - count
     total = int(run_start[-1] + count[-1]) if count.shape[0] else 0
     return np.arange(total) + np.repeat(start.astype(np.int64) - run_start, count)
 
 
 def ranks_within(counts: NDArray[np.int64]) -> NDArray[np.int64]:
-    """``0, 1, .., c - 1`` for each ``c`` in ``counts``, concatenated."""
+    """``0, 1, .., c - 1`` for each ``c`` in ``counts``, concatenated.
+
+    Parameters
+    ----------
+    counts : ndarray of int64
+
+    Returns
+    -------
+    ndarray of int64
+    """
     total = int(counts.sum())
     return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
@@ -121,6 +140,16 @@ class NodeGrid:
 
         Each row of cells meets a disc in one run of cells (the chord at the row's
         nearest y); runs may be empty.
+
+        Parameters
+        ----------
+        xy : array_like, shape (p, 2)
+            Disc centres, metres.
+        radius_m : float or array_like of shape (p,)
+
+        Returns
+        -------
+        (ndarray, ndarray, ndarray)
         """
         grid = self.cells
         g = (np.asarray(xy, dtype=np.float64).reshape(-1, 2) - (grid.x0, grid.y0)) / grid.cell_m
@@ -145,17 +174,47 @@ class NodeGrid:
         return start, count, point
 
     def visit_count(self, xy: ArrayLike, radius_m: ArrayLike) -> int:
-        """How many nodes :meth:`subgraph_near` visits for these discs, counting overlaps."""
+        """How many nodes :meth:`subgraph_near` visits for these discs, counting overlaps.
+
+        Parameters
+        ----------
+        xy : array_like, shape (p, 2)
+        radius_m : float or array_like of shape (p,)
+
+        Returns
+        -------
+        int
+        """
         return int(self.cell_runs(xy, radius_m)[1].sum())
 
     def count_near(self, xy: ArrayLike, radius_m: ArrayLike) -> NDArray[np.int64]:
-        """How many nodes :meth:`subgraph_near` would visit for each disc on its own."""
+        """How many nodes :meth:`subgraph_near` would visit for each disc on its own.
+
+        Parameters
+        ----------
+        xy : array_like, shape (p, 2)
+        radius_m : float or array_like of shape (p,)
+
+        Returns
+        -------
+        ndarray of int64, shape (p,)
+        """
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         _start, count, point = self.cell_runs(xy, radius_m)
         return np.bincount(point, weights=count, minlength=xy.shape[0]).astype(np.int64)
 
     def count_in_box(self, lo: ArrayLike, hi: ArrayLike) -> int:
-        """Nodes in the grid cells that meet the box ``lo``..``hi``: at least those inside it."""
+        """Nodes in the grid cells that meet the box ``lo``..``hi``: at least those inside it.
+
+        Parameters
+        ----------
+        lo, hi : array_like, shape (2,)
+            Lower-left and upper-right corners, metres.
+
+        Returns
+        -------
+        int
+        """
         grid = self.cells
         col_lo, row_lo = grid.cell_of(np.asarray(lo, dtype=np.float64))
         col_hi, row_hi = grid.cell_of(np.asarray(hi, dtype=np.float64))

@@ -54,17 +54,46 @@ class SearchPlan:
         return cls(local_min_nodes=2**62)
 
     def bounded_locally(self, n_nodes: int) -> bool:
-        """True when a bounded search on ``n_nodes`` nodes should try local subgraphs."""
+        """True when a bounded search on ``n_nodes`` nodes should try local subgraphs.
+
+        Parameters
+        ----------
+        n_nodes : int
+
+        Returns
+        -------
+        bool
+        """
         return n_nodes >= self.local_min_nodes
 
 
 def search_graph(graph: TravelGraph, towards: bool) -> TravelGraph:
-    """The graph to search from the facilities: reversed for travel towards them."""
+    """The graph to search from the facilities: reversed for travel towards them.
+
+    Parameters
+    ----------
+    graph : TravelGraph
+    towards : bool
+        Travel from each node to the facilities.
+
+    Returns
+    -------
+    TravelGraph
+    """
     return graph.reversed if towards else graph
 
 
 def node_grid(graph: TravelGraph) -> NodeGrid:
-    """The graph's node grid (built once per graph)."""
+    """The graph's node grid (built once per graph).
+
+    Parameters
+    ----------
+    graph : TravelGraph
+
+    Returns
+    -------
+    NodeGrid
+    """
     return graph.grid
 
 
@@ -78,6 +107,20 @@ def source_discs(
     """Attachment points of sources and the straight-line reach (metres) of ``limit`` from each.
 
     A hair of slack covers rounding.
+
+    Parameters
+    ----------
+    graph : TravelGraph
+    edge : ndarray of int64
+    along_m, leg_m : ndarray of float64
+        Position along the edge and access leg of each source, metres.
+    limit : float
+        Cost limit.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Points, shape (k, 2), and radii in metres.
     """
     budget = np.maximum(limit - leg_m * graph.access_cost_per_m, 0.0)
     radius_m = budget * graph.metres_per_cost * (1 + 1e-9) + 1e-6
@@ -98,7 +141,23 @@ def nearby_groups(
 
     The sources are split in two across the longer side of their bounding box, again
     and again, so groups are small where the network is dense and big where it is
-    sparse. None when the groups together would visit more than ``max_visits`` nodes.
+    sparse.
+
+    Parameters
+    ----------
+    grid : NodeGrid
+    plan : SearchPlan
+    xy : ndarray, shape (k, 2)
+        Attachment points of the sources.
+    radius_m : ndarray, shape (k,)
+        Straight-line reach of each source.
+    max_visits : float
+        Give up when the groups together would visit more nodes than this.
+
+    Returns
+    -------
+    list of ndarray or None
+        Source indices per group, or None when giving up.
     """
     disc_nodes = grid.count_near(xy, radius_m)
     groups: list[NDArray[np.int64]] = []
