@@ -144,10 +144,14 @@ FUNCTION_STAGES = (
 
 def install(recorder: StageRecorder) -> None:
     """Import circles' modules and wrap every stage of a run (see ``FUNCTION_STAGES``)."""
+    import importlib
+
     import geopandas as gpd
 
     from circles.network import WalkNetwork
 
+    for module in {m for m, *_ in FUNCTION_STAGES} | {"circles.cli"}:
+        importlib.import_module(module)
     for module, attr, name, memory in FUNCTION_STAGES:
         recorder.patch_function(module, attr, name, memory=memory)
     recorder.patch_method(WalkNetwork, "from_lines", "build arrays")

@@ -3,14 +3,19 @@
 Each area's folder is named after the area alone (:func:`circles.outdir.area_folder_name`)
 and records the exact name and the fingerprint of what produced it. A finished area is
 reused only when both match; otherwise it is recomputed, and the outcome says why. A
-failing area is recorded and does not stop the others. Areas run serially or on a
-process pool whose workers die with this process.
+failing area is recorded and does not stop the others.
+
+Areas run serially in this process, or as tasks on a ``dask.distributed`` cluster
+(:mod:`circles.distributed`): a local one of ``workers`` processes, or an existing one
+at ``scheduler``. On a cluster each task receives only its own area's extract
+(:mod:`circles.extracts`), and this process writes every area folder and the index.
+The tables are the same either way, byte for byte.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,10 +30,18 @@ from circles.outdir import OutputTarget, area_folder_names, check_output_dir, pr
 from circles.pipeline import run_study
 from circles.report import with_fingerprint, write_outputs
 from circles.sources.assemble import Inputs
-from circles.study_area import PopulationSpec, clip_inputs
+from circles.study_area import PopulationSpec
 from circles.tiers import TierPlan
 
-__all__ = ["AreaOutcome", "BatchJob", "check_area_folders", "combined_table", "run_batch", "write_index"]
+__all__ = [
+    "AreaOutcome",
+    "AreaPlan",
+    "BatchJob",
+    "check_area_folders",
+    "combined_table",
+    "run_batch",
+    "write_index",
+]
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,40 @@ class BatchJob:
     status: str = "done"
     reason: str = ""
     tiers: TierPlan | None = None
+
+
+@dataclass(frozen=True)
+class AreaPlan:
+    """An area to compute, with what decides its folder and its reuse.
+
+    Attributes
+    ----------
+    index : int
+        Position in the batch.
+    name : str
+    folder : Path
+        The area folder.
+    boundary : GeoDataFrame
+    subareas : GeoDataFrame or None
+    fingerprint : dict
+    status, reason : str
+        ``"done"`` or ``"recomputed"``, and why.
+    """
+
+    index: int
+    name: str
+    folder: Path
+    boundary: gpd.GeoDataFrame
+    subareas: gpd.GeoDataFrame | None
+    fingerprint: dict
+    status: str
+    reason: str
+    margin_m: float | None = None
+
+    @property
+    def area(self) -> shapely.Geometry:
+        """The area as one WGS-84 geometry."""
+        return shapely.union_all(self.boundary.geometry.values)
 
 
 def _run_job(job: BatchJob) -> AreaOutcome:
@@ -172,6 +219,8 @@ def run_batch(
     population: PopulationSpec | None = None,
     subareas: gpd.GeoDataFrame | None = None,
     workers: int = 1,
+    scheduler: object = None,
+    work_dir: str | Path | None = None,
     force: bool = False,
     offline_map: bool = False,
     recommend_sites: int = 0,
@@ -193,11 +242,23 @@ def run_batch(
         New, empty, or a batch folder circles wrote.
     settings : TravelSettings, optional
     population : PopulationSpec, optional
-        A ``total`` is not meaningful across areas and is rejected by the CLI.
+        A ``total`` is not meaningful across areas and is rejected by the CLI. A
+        ``raster`` must be readable by every worker at the same path.
     subareas : GeoDataFrame, optional
         Sub-areas summarised inside each area they fall in.
     workers : int
-        Processes to use; 1 runs serially in this process.
+        1 (and no ``scheduler``): areas run one after another in this process. More:
+        a local Dask cluster of that many processes (one thread each) runs them; a
+        script doing so needs the ``if __name__ == "__main__":`` guard, since the
+        worker processes are started fresh (spawned), not forked.
+    scheduler : str or distributed.Client, optional
+        An existing Dask cluster: its scheduler address (``tcp://host:8786``) or a
+        connected client. ``workers`` is then ignored.
+    work_dir : str or Path, optional
+        Where per-area extracts are written for the workers: a folder every worker can
+        read (a shared file system on a real cluster). A private subfolder is made and
+        removed afterwards. Default: inside ``out_dir`` for a local cluster; with a
+        ``scheduler`` and no ``work_dir`` the extracts travel with the tasks instead.
     force : bool
         Recompute areas even when their inputs and parameters are unchanged.
     offline_map : bool
@@ -222,57 +283,48 @@ def run_batch(
     """
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
+    if workers < 1:
+        raise InputError(f"`workers` must be at least 1, got {workers}", parameter="workers")
     areas = areas.to_crs(WGS84)
     names = [str(n) for n in areas["name"]]
     targets = check_area_folders(names, out_dir)
     out_dir = prepare_batch_dir(out_dir)
+    common = {
+        "settings": settings,
+        "population": population,
+        "recommend_sites": recommend_sites,
+        "candidates": candidates,
+        "offline_map": offline_map,
+        "tiers": tiers,
+    }
     source = Described(describe(inputs if provenance is None else provenance))
-    outcomes: dict[int, AreaOutcome] = {}
-    jobs: list[tuple[int, BatchJob]] = []
+    plans, outcomes = _plan(areas, names, targets, out_dir, subareas, source, common, force)
     margin_m = _tier_margin(inputs, tiers, settings)
-    for i, (name, (folder, target)) in enumerate(zip(names, targets, strict=True)):
-        boundary = areas.iloc[[i]][["name", "geometry"]]
-        area = shapely.union_all(boundary.geometry.values)
-        area_subs = None
-        if subareas is not None:
-            area_subs = subareas[shapely.intersects(area, subareas.to_crs(WGS84).geometry.values)]
-        parts = study_parts(
-            sources=source,
-            settings=settings,
-            population=population,
-            name=name,
-            boundary=boundary,
-            subareas=area_subs,
-            recommend_sites=recommend_sites,
-            candidates=candidates,
-            offline_map=offline_map,
+    plans = [replace(plan, margin_m=margin_m) for plan in plans]
+    for outcome in outcomes.values():
+        if progress:
+            progress(outcome)
+
+    def finished(outcome: AreaOutcome, index: int) -> None:
+        """Record one area's outcome and report it."""
+        outcomes[index] = outcome
+        if progress:
+            progress(outcome)
+
+    if plans and (scheduler is not None or workers > 1):
+        from circles.extracts import run_on_cluster
+
+        run_on_cluster(
+            inputs, plans, common, finished, scheduler=scheduler, workers=workers, work_dir=work_dir
         )
-        fp = fingerprint(parts if tiers is None else {**parts, "tiers": tiers})
-        status, reason, summary = _reuse(target, fp, force)
-        if summary is not None:
-            outcomes[i] = AreaOutcome(name, folder, status, summary=summary, reason=reason)
-            if progress:
-                progress(outcomes[i])
-            continue
-        clipped, _ = clip_inputs(inputs, area, settings, margin_m=margin_m)
-        job = BatchJob(
-            name=name,
-            folder=out_dir / folder,
-            inputs=clipped,
-            boundary=boundary,
-            subareas=area_subs,
-            settings=settings,
-            population=population,
-            offline_map=offline_map,
-            recommend_sites=recommend_sites,
-            candidates=candidates,
-            fingerprint=fp.as_dict(),
-            status=status,
-            reason=reason,
-            tiers=tiers,
-        )
-        jobs.append((i, job))
-    _run_jobs(jobs, workers, outcomes, progress)
+    else:
+        from circles.extracts import area_extract
+        from circles.layers_io import source_extent_of
+
+        extent = source_extent_of(inputs)
+        for plan in plans:
+            extract = area_extract(inputs, plan.area, settings, extent, margin_m=plan.margin_m)
+            finished(_run_job(_job(plan, extract, common)), plan.index)
     ordered = [outcomes[i] for i in range(len(names))]
     write_index(ordered, out_dir, settings)
     _write_tiers(ordered, out_dir, tiers)
@@ -297,23 +349,55 @@ def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSetting
     return tier_margin_m(inputs.walkways, tiers, settings)
 
 
-def _run_jobs(
-    jobs: list[tuple[int, BatchJob]],
-    workers: int,
-    outcomes: dict[int, AreaOutcome],
-    progress: Callable[[AreaOutcome], None] | None,
-) -> None:
-    if workers > 1 and len(jobs) > 1:
-        from circles.workers import worker_pool
+def _plan(
+    areas: gpd.GeoDataFrame,
+    names: list[str],
+    targets: list[tuple[str, OutputTarget]],
+    out_dir: Path,
+    subareas: gpd.GeoDataFrame | None,
+    source: Described,
+    common: dict,
+    force: bool,
+) -> tuple[list[AreaPlan], dict[int, AreaOutcome]]:
+    """The areas to compute, and the outcomes of those whose earlier results are reused."""
+    plans: list[AreaPlan] = []
+    outcomes: dict[int, AreaOutcome] = {}
+    for i, (name, (folder, target)) in enumerate(zip(names, targets, strict=True)):
+        boundary = areas.iloc[[i]][["name", "geometry"]]
+        area = shapely.union_all(boundary.geometry.values)
+        area_subs = None
+        if subareas is not None:
+            area_subs = subareas[shapely.intersects(area, subareas.to_crs(WGS84).geometry.values)]
+        parts = study_parts(
+            sources=source,
+            settings=common["settings"],
+            population=common["population"],
+            name=name,
+            boundary=boundary,
+            subareas=area_subs,
+            recommend_sites=common["recommend_sites"],
+            candidates=common["candidates"],
+            offline_map=common["offline_map"],
+        )
+        tiers = common.get("tiers")
+        fp = fingerprint(parts if tiers is None else {**parts, "tiers": tiers})
+        status, reason, summary = _reuse(target, fp, force)
+        if summary is not None:
+            outcomes[i] = AreaOutcome(name, folder, status, summary=summary, reason=reason)
+            continue
+        plans.append(AreaPlan(i, name, out_dir / folder, boundary, area_subs, fp.as_dict(), status, reason))
+    return plans, outcomes
 
-        with worker_pool(min(workers, len(jobs))) as pool:
-            done = pool.map(_run_job, [j for _, j in jobs])
-            for (i, _), outcome in zip(jobs, done, strict=True):
-                outcomes[i] = outcome
-                if progress:
-                    progress(outcome)
-        return
-    for i, job in jobs:
-        outcomes[i] = _run_job(job)
-        if progress:
-            progress(outcomes[i])
+
+def _job(plan: AreaPlan, inputs: Inputs, common: dict) -> BatchJob:
+    return BatchJob(
+        name=plan.name,
+        folder=plan.folder,
+        inputs=inputs,
+        boundary=plan.boundary,
+        subareas=plan.subareas,
+        fingerprint=plan.fingerprint,
+        status=plan.status,
+        reason=plan.reason,
+        **common,
+    )

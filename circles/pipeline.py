@@ -349,7 +349,7 @@ def _within_reach(
     margin_m: float | None = None,
 ) -> tuple[Inputs, object, float | None, list[str]]:
     """Inputs clipped to the area and its margin, checked to be there and to cover it."""
-    region, reach = inputs, None
+    region, reach = inputs.source_extent or inputs, None  # an extract: the whole source's extents
     if area is not None:
         inputs, reach = clip_inputs(inputs, area, settings, margin_m=margin_m)
     _check_not_empty(name, inputs, region, area, settings)

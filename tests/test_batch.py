@@ -364,14 +364,29 @@ def test_killed_parallel_batch_leaves_no_worker_processes(tmp_path, helsinki_pbf
     cmd += ["--name-field", "area", "--workers", "2", "--out", str(out), "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parent = psutil.Process(proc.pid)
+
+    def dask_workers(children: list[psutil.Process]) -> list[psutil.Process]:
+        """The LocalCluster's worker processes (started by multiprocessing's spawn)."""
+        found = []
+        for child in children:
+            try:
+                if "spawn_main" in " ".join(child.cmdline()):
+                    found.append(child)
+            except psutil.Error:
+                continue
+        return found
+
     workers: list[psutil.Process] = []
-    while proc.poll() is None and len(workers) < 2:
+    children: list[psutil.Process] = []
+    deadline = time.monotonic() + 120  # a bound on the wait, not a speed requirement
+    while proc.poll() is None and len(dask_workers(children)) < 2 and time.monotonic() < deadline:
         try:
-            workers = parent.children(recursive=True)
+            children = parent.children(recursive=True)
         except psutil.NoSuchProcess:
             break
         time.sleep(0.01)
-    assert len(workers) >= 2, "the batch ended before its workers were seen"
+    workers = children  # every process the batch started: workers, the resource tracker
+    assert len(dask_workers(workers)) >= 2, "the batch ended before its Dask workers were seen"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 

@@ -17,6 +17,7 @@ OPTIONAL = {"rasterio": "raster", "pyarrow": "parquet"}
 USED_THROUGH = {
     "openpyxl": "pandas.read_excel(engine='openpyxl')",
     "defusedxml": "openpyxl parses workbooks with it",
+    "pyarrow": "GeoDataFrame.to_parquet / geopandas.read_parquet (extracts and the cache)",
 }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -221,12 +223,9 @@ def _networks(tiers) -> tuple[str, ...]:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Analyse every area of a boundary file."""
-    from tqdm import tqdm
-
-    from circles.batch import check_area_folders, run_batch
+    from circles.batch import check_area_folders
     from circles.fingerprint import Described, describe
     from circles.outdir import check_output_dir
-    from circles.sources.assemble import load_inputs
     from circles.sources.boundaries import buffer_area
     from circles.study_area import reach_margin_m
 
@@ -241,6 +240,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
             "--tiles, --tiles-key, --cdn-map and --geoparquet apply to 'circles run' and 'circles demo' only",
             fix="leave them out of a batch (its maps are self-contained, on OpenStreetMap tiles)",
         )
+    if args.scheduler and args.workers > 1:
+        raise InputError(
+            "--scheduler runs the areas on an existing Dask cluster and --workers starts a local one",
+            fix="give one of them",
+        )
     settings = options.travel_settings(args)
     out = args.out or Path("out") / args.boundary.stem
     check_output_dir(out, kind="batch")  # before reading any input
@@ -253,8 +257,41 @@ def cmd_batch(args: argparse.Namespace) -> int:
     spec = options.source_spec(args)
     tiers = options.tier_plan(args, settings)
     provenance = Described(describe(spec))  # the files as they are before they are read
-    log.debug("reading inputs once for %d areas", len(areas))
-    inputs = load_inputs(spec, area_wgs84=reach, networks=_networks(tiers))
+    scheduler = args.scheduler or (os.environ.get("DASK_SCHEDULER_ADDRESS") if args.workers == 1 else None)
+    with contextlib.ExitStack() as stack:
+        if scheduler or args.workers > 1:  # reach or start the cluster before reading inputs
+            from circles.distributed import dask_client
+
+            scheduler = stack.enter_context(dask_client(scheduler, args.workers))
+        log.debug("reading inputs once for %d areas", len(areas))
+        inputs = _batch_inputs(args, spec, reach, _networks(tiers))
+        outcomes = _run_areas(
+            args, inputs, areas, out, settings, scheduler, provenance, subareas, candidates, tiers
+        )
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not args.quiet:
+        for o in outcomes:
+            share = o.summary.get("covered_share") if o.summary else None
+            estimated = (o.summary or {}).get("population_method", {}).get("estimated")
+            who = "estimated residents" if estimated else "residents"
+            figure = (
+                "" if share is None else f"{100 * share:.1f}% of {who} within {settings.threshold_min:g} min"
+            )
+            reason = f" ({o.reason})" if o.reason else ""
+            print(f"  {o.name}: {o.status}{reason} {figure}".rstrip())
+        done = len(outcomes) - len(failed)
+        print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
+    return 2 if failed else 0
+
+
+def _run_areas(
+    args, inputs, areas, out, settings, scheduler, provenance, subareas, candidates, tiers
+) -> list:
+    """Run the batch with a progress bar; returns the outcomes."""
+    from tqdm import tqdm
+
+    from circles.batch import run_batch
+
     bar = tqdm(total=len(areas), unit="area", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(outcome) -> None:
@@ -272,6 +309,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         population=options.population_spec(args),
         subareas=subareas,
         workers=args.workers,
+        scheduler=scheduler,
+        work_dir=args.work_dir,
         force=args.force,
         offline_map=args.offline_map,
         recommend_sites=args.recommend,
@@ -281,17 +320,20 @@ def cmd_batch(args: argparse.Namespace) -> int:
         tiers=tiers,
     )
     bar.close()
-    failed = [o for o in outcomes if o.status == "failed"]
-    if not args.quiet:
-        for o in outcomes:
-            share = o.summary.get("covered_share") if o.summary else None
-            estimated = (o.summary or {}).get("population_method", {}).get("estimated")
-            who = "estimated residents" if estimated else "residents"
-            figure = (
-                "" if share is None else f"{100 * share:.1f}% of {who} within {settings.threshold_min:g} min"
-            )
-            reason = f" ({o.reason})" if o.reason else ""
-            print(f"  {o.name}: {o.status}{reason} {figure}".rstrip())
-        done = len(outcomes) - len(failed)
-        print(f"wrote {out / 'index.html'} and {out / 'summary.csv'} ({done} of {len(outcomes)} areas)")
-    return 2 if failed else 0
+    return outcomes
+
+
+def _batch_inputs(args: argparse.Namespace, spec, reach, networks: tuple[str, ...]):
+    """The batch's region-wide inputs: from the cache when the files are unchanged, else parsed."""
+    from circles.cache import default_cache_dir, load_inputs_cached
+
+    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    inputs, cached = load_inputs_cached(spec, cache_dir=cache_dir, area_wgs84=reach, networks=networks)
+    what = {
+        "hit": "read from the cache (the files are unchanged)",
+        "miss": "parsed and cached",
+        "rejected": f"parsed again (the cache entry was not trusted: {cached.reason})",
+        "off": "parsed (not cached)",
+    }[cached.status]
+    log.info("inputs %s%s", what, f": {cached.entry}" if cached.entry else "")
+    return inputs

@@ -32,6 +32,10 @@ EXAMPLES = """examples:
   circles batch --pbf city.osm.pbf --boundary districts.geojson --name-field name \\
       --workers 2 --out out/city
       every district of a city; re-running skips finished districts (use --force to redo)
+
+  circles batch --pbf china.osm.pbf --boundary counties.gpkg --name-field code \\
+      --scheduler tcp://10.0.0.5:8786 --work-dir /shared/circles-work --out out/counties
+      every county on a Dask cluster (see README: Many areas, many machines)
 """
 
 
@@ -342,6 +346,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(batch)
     _add_travel_and_output(batch, None)
     _add_modes_and_tiers(batch)
-    batch.add_argument("--workers", type=_count, default=1, help="parallel processes (default: 1)")
-    batch.add_argument("--force", action="store_true", help="recompute areas that are already complete")
+    _add_cluster(batch)
     return parser
+
+
+def _add_cluster(p: argparse.ArgumentParser) -> None:
+    """Options of ``batch`` for Dask clusters, extracts and the parse cache."""
+    c = p.add_argument_group("many areas, many machines")
+    c.add_argument(
+        "--workers",
+        type=_count,
+        default=1,
+        help="areas in parallel on a local Dask cluster of N processes (default: 1, serial, no Dask)",
+    )
+    c.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run areas on an existing Dask cluster: its address, e.g. tcp://10.0.0.5:8786, or its "
+        "scheduler file (default: $DASK_SCHEDULER_ADDRESS when set)",
+    )
+    c.add_argument(
+        "--work-dir",
+        type=Path,
+        help="folder every worker can read, for the per-area extracts (default: inside --out for "
+        "--workers; with --scheduler the extracts travel with the tasks)",
+    )
+    c.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="cache of parsed inputs, keyed by the files' content (default: $XDG_CACHE_HOME/circles)",
+    )
+    c.add_argument(
+        "--no-cache", action="store_true", help="parse the inputs without reading or writing the cache"
+    )
+    c.add_argument("--force", action="store_true", help="recompute areas that are already complete")

@@ -38,6 +38,11 @@ class Inputs:
         (``{"facilities": "gcj02"}``), so that a likely mistake can be flagged.
     buildings : GeoDataFrame, optional
         All mapped building footprints (OSM), used to check planner files' coordinates.
+    source_extent : Inputs, optional
+        For layers cut from a larger source (a batch's per-area extract): stand-ins with
+        the whole source's extents (:func:`circles.layers_io.source_extent_of`), which
+        the checks and messages of :func:`circles.pipeline.run_study` describe. None
+        when these layers are the whole source.
     """
 
     walkways: gpd.GeoDataFrame
@@ -46,6 +51,7 @@ class Inputs:
     sources: dict = field(default_factory=dict)
     declared_crs: dict = field(default_factory=dict)
     buildings: gpd.GeoDataFrame | None = None
+    source_extent: Inputs | None = None
 
 
 @dataclass(frozen=True)
