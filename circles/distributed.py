@@ -32,6 +32,7 @@ import geopandas as gpd
 from circles.config import TravelSettings
 from circles.errors import CirclesError, InputError
 from circles.study_area import PopulationSpec
+from circles.tiers import TierPlan
 
 __all__ = ["AreaProduct", "AreaTask", "compute_area", "dask_client", "run_tasks"]
 
@@ -69,6 +70,8 @@ class AreaTask:
     fingerprint : dict or None
     status, reason : str
         What the outcome says when the area succeeds (``"done"``/``"recomputed"``, why).
+    tiers : TierPlan or None
+        Facility tiers analysed in the area.
     """
 
     index: int
@@ -85,6 +88,7 @@ class AreaTask:
     fingerprint: dict | None = None
     status: str = "done"
     reason: str = ""
+    tiers: TierPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ def compute_area(task: AreaTask) -> AreaProduct:
             population=task.population,
             recommend_sites=task.recommend_sites,
             candidates=task.candidates,
+            tiers=task.tiers,
         )
         scratch = Path(tempfile.mkdtemp(prefix="circles-area-"))
         try:
