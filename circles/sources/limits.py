@@ -112,14 +112,17 @@ def bound_text_columns(frame: pd.DataFrame) -> int:
             series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
         ):
             continue
-        values = series.to_numpy(dtype=object)
-        lengths = np.fromiter(
-            (len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values)
-        )
+        if series.dtype == object:
+            values = series.to_numpy(dtype=object)
+            lengths = np.fromiter(
+                (len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values)
+            )
+        else:  # a string dtype: every value is text or missing
+            lengths = series.str.len().fillna(0).to_numpy(dtype=np.int64)
         long = np.flatnonzero(lengths > MAX_TEXT_CHARS)
         if long.size == 0:
             continue
-        values = values.copy()
+        values = series.to_numpy(dtype=object).copy()
         for i in long:
             values[i] = bound_text(values[i])
         frame[column] = pd.Series(values, index=frame.index, dtype=series.dtype)

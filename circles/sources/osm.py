@@ -11,7 +11,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import osmium
 import pandas as pd
 import shapely
 
@@ -20,8 +19,9 @@ from circles.crs import WGS84_CODE as WGS84
 from circles.errors import InputFileError
 from circles.sources.formats import OSM_SUFFIXES
 from circles.sources.geo import check_input_file
-from circles.sources.limits import bound_text
-from circles.sources.walk_filter import is_street_level, is_walkable
+from circles.sources.limits import bound_text_columns
+from circles.sources.osm_pass import Gathered, OsmPass, osm_processor
+from circles.sources.walk_filter import is_walkable
 from circles.sources.way_filters import MODE_TAGS, NETWORK_FILTERS
 
 __all__ = [
@@ -80,25 +80,16 @@ class OsmLayers:
     residential_areas: gpd.GeoDataFrame
 
 
-def _lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
-    """Coordinate runs of a way, split where a node lies outside the extract."""
-    runs: list[list[tuple[float, float]]] = [[]]
-    for node in way.nodes:
-        loc = node.location
-        if loc.valid():
-            runs[-1].append((loc.lon, loc.lat))
-        elif runs[-1]:
-            runs.append([])
-    return [r for r in runs if len(r) >= 2]
-
-
 def facility_keys(facility_tags: TagPreset) -> tuple[str, ...]:
     """Columns of a facility layer: :data:`KEEP_TAGS` and every key the facility tags name."""
     return tuple(dict.fromkeys([*KEEP_TAGS, *(key for key, _ in facility_tags.tags)]))
 
 
-def _frame(rows: list[dict], geoms: list, keys: tuple[str, ...] = KEEP_TAGS) -> gpd.GeoDataFrame:
+def _frame(rows: list, geoms, keys: tuple[str, ...] = KEEP_TAGS) -> gpd.GeoDataFrame:
+    """A WGS-84 frame of ``osm_id`` and ``keys`` from rows (dicts or tuples in that order)."""
     df = pd.DataFrame(rows, columns=["osm_id", *keys]) if rows else pd.DataFrame(columns=["osm_id", *keys])
+    if rows and not isinstance(rows[0], dict):
+        bound_text_columns(df)  # dict rows are bounded as they are made
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84))
 
 
@@ -127,116 +118,64 @@ def read_osm(
     path = Path(path)
     check_input_file(path, "OSM file")
     tag_keys = tuple(dict.fromkeys(key for key, _ in facility_tags.tags))
-    area_keys = tuple(dict.fromkeys(("building", "landuse", *tag_keys)))
-    processor = (
-        osmium.FileProcessor(str(path))
-        .with_areas(osmium.filter.KeyFilter(*area_keys))
-        .with_filter(osmium.filter.KeyFilter(*dict.fromkeys(("highway", *area_keys, "entrance"))))
+    found = _osm_pass(facility_tags, networks)
+    processor = osm_processor(
+        path,
+        node_keys=tuple(dict.fromkeys((*tag_keys, "entrance"))),
+        area_keys=tuple(dict.fromkeys(("building", "landuse", *tag_keys))),
     )
-    found = _Collected(facility_tags, networks)
     try:
         for obj in processor:
-            tags = dict(obj.tags)
             if obj.is_node():
-                found.node(obj, tags)
+                found.node(obj)
             elif obj.is_way():
-                found.way(obj, tags)
+                found.way(obj)
             elif obj.is_area():
-                found.area(obj, tags)
+                found.area(obj)
     except RuntimeError as exc:
         raise InputFileError(
             f"cannot be read as OSM data ({exc})",
             where=str(path),
             fix="check that it is a complete .osm.pbf or .osm file",
         ) from None
-    return found.layers()
+    return _layers(found.finish(), found.way_keys, found.filters, facility_keys(facility_tags))
 
 
-class _Collected:
-    """Rows and geometries of each layer, gathered in one pass over the file."""
+def _osm_pass(facility_tags: TagPreset, networks: tuple[str, ...]) -> OsmPass:
+    """The pass reading walkways (walking alone: the lean path) or the ways of several networks."""
+    networks = tuple(dict.fromkeys(networks))
+    unknown = [n for n in networks if n != "walk" and n not in NETWORK_FILTERS]
+    if unknown:
+        raise ValueError(f"unknown networks {unknown}")
+    way_keys, filters = KEEP_TAGS, ()
+    if networks != ("walk",):
+        every = {"walk": is_walkable, **NETWORK_FILTERS}
+        filters = tuple((f"net_{n}", every[n]) for n in networks)
+        way_keys = tuple(dict.fromkeys([*KEEP_TAGS, *MODE_TAGS]))
+    return OsmPass(
+        facility_tags,
+        way_keys=way_keys,
+        area_keys=KEEP_TAGS,
+        facility_keys=facility_keys(facility_tags),
+        filters=filters,
+    )
 
-    def __init__(self, facility_tags: TagPreset, networks: tuple[str, ...] = ("walk",)) -> None:
-        self.networks = tuple(dict.fromkeys(networks))
-        unknown = [n for n in self.networks if n != "walk" and n not in NETWORK_FILTERS]
-        if unknown:
-            raise ValueError(f"unknown networks {unknown}")
-        if self.networks != ("walk",):  # walking alone keeps the lean path below
-            self.way = self._mode_way  # type: ignore[method-assign]
-            filters = {"walk": is_walkable, **NETWORK_FILTERS}
-            self.filters = tuple((f"net_{n}", filters[n]) for n in self.networks)
-            self.way_keys = tuple(dict.fromkeys([*KEEP_TAGS, *MODE_TAGS]))
-        self.tags = facility_tags
-        self.keys = facility_keys(facility_tags)
-        self.wkb = osmium.geom.WKBFactory()
-        self.ways: tuple[list[dict], list, list[bool]] = ([], [], [])
-        self.facilities: tuple[list[dict], list] = ([], [])
-        self.buildings: tuple[list[dict], list] = ([], [])
-        self.landuse: tuple[list[dict], list] = ([], [])
-        self.entrances: list[tuple[float, float, bool, int]] = []
 
-    def node(self, obj: osmium.osm.Node, tags: dict[str, str]) -> None:
-        if not obj.location.valid():
-            return
-        loc = obj.location
-        if tags.get("entrance", "no") != "no":
-            self.entrances.append((loc.lon, loc.lat, tags["entrance"] == "main", obj.id))
-        if self.tags.matches(tags):
-            self.facilities[0].append(_row(f"node/{obj.id}", tags, self.keys))
-            self.facilities[1].append(shapely.Point(loc.lon, loc.lat))
-
-    def way(self, obj: osmium.osm.Way, tags: dict[str, str]) -> None:
-        if not is_walkable(tags):
-            return
-        level = is_street_level(tags)
-        for run in _lines_of_way(obj):
-            self.ways[0].append(_row(f"way/{obj.id}", tags))
-            self.ways[1].append(shapely.LineString(run))
-            self.ways[2].append(level)
-
-    def _mode_way(self, obj: osmium.osm.Way, tags: dict[str, str]) -> None:
-        if "highway" not in tags:
-            return
-        flags = {column: passes(tags) for column, passes in self.filters}
-        if not any(flags.values()):
-            return
-        level = is_street_level(tags)
-        for run in _lines_of_way(obj):
-            self.ways[0].append({**_row(f"way/{obj.id}", tags, self.way_keys), **flags})
-            self.ways[1].append(shapely.LineString(run))
-            self.ways[2].append(level)
-
-    def area(self, obj: osmium.osm.Area, tags: dict[str, str]) -> None:
-        osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
-        try:
-            geom = shapely.from_wkb(self.wkb.create_multipolygon(obj))
-        except RuntimeError:
-            return  # broken ring in the extract: skip this polygon
-        if "building" in tags:
-            self.buildings[0].append(_row(osm_id, tags))
-            self.buildings[1].append(geom)
-        if tags.get("landuse") == "residential":
-            self.landuse[0].append(_row(osm_id, tags))
-            self.landuse[1].append(geom)
-        if self.tags.matches(tags):
-            self.facilities[0].append({**_row(osm_id, tags, self.keys), "_polygon": geom})
-            self.facilities[1].append(geom.point_on_surface())
-
-    def layers(self) -> OsmLayers:
-        rows, geoms = self.facilities
-        facilities = dedupe_facilities(rows, place_at_entrances(rows, geoms, self.entrances), self.keys)
-        if self.networks == ("walk",):
-            walkways = _frame(self.ways[0], self.ways[1])
-        else:
-            walkways = _frame(self.ways[0], self.ways[1], (*self.way_keys, *(c for c, _ in self.filters)))
-            for column, _ in self.filters:
-                walkways[column] = walkways[column].astype(bool)
-        walkways["street_level"] = np.array(self.ways[2], dtype=bool)
-        return OsmLayers(
-            walkways=walkways,
-            facilities=facilities,
-            buildings=_frame(*self.buildings),
-            residential_areas=_frame(*self.landuse),
-        )
+def _layers(found: Gathered, way_keys: tuple[str, ...], filters: tuple, keys: tuple[str, ...]) -> OsmLayers:
+    """The frames of what one pass gathered."""
+    rows, geoms = found.facility_rows, found.facility_geoms
+    facilities = dedupe_facilities(rows, place_at_entrances(rows, geoms, found.entrances), keys)
+    flag_columns = tuple(column for column, _ in filters)
+    walkways = _frame(found.way_rows, found.way_geoms, (*way_keys, *flag_columns))
+    for column in flag_columns:
+        walkways[column] = walkways[column].astype(bool)
+    walkways["street_level"] = np.array(found.street_level, dtype=bool)
+    return OsmLayers(
+        walkways=walkways,
+        facilities=facilities,
+        buildings=_frame(found.building_rows, found.building_geoms),
+        residential_areas=_frame(found.landuse_rows, found.landuse_geoms),
+    )
 
 
 def place_at_entrances(
@@ -280,12 +219,6 @@ def place_at_entrances(
             out[i] = points[int(hits.min())]
             row["located_at"] = "entrance"
     return out
-
-
-def _row(osm_id: str, tags: dict[str, str], keys: tuple[str, ...] = KEEP_TAGS) -> dict:
-    row: dict = {"osm_id": osm_id}
-    row.update({k: bound_text(tags.get(k)) for k in keys})
-    return row
 
 
 def dedupe_facilities(rows: list[dict], geoms: list, keys: tuple[str, ...] = KEEP_TAGS) -> gpd.GeoDataFrame:
