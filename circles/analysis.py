@@ -88,18 +88,40 @@ class Measured:
 
 def points_xy(frame: gpd.GeoDataFrame, crs) -> np.ndarray:
     """Coordinates in ``crs`` of each feature's point (points as they are, shapes: a point inside)."""
-    geoms = frame.to_crs(crs).geometry.values
+    return surface_xy(frame.to_crs(crs).geometry.values)
+
+
+def surface_xy(geoms: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` coordinates of each geometry's point: points as they are, shapes a point inside them.
+
+    Parameters
+    ----------
+    geoms : ndarray of shapely geometries
+        Already in the CRS the coordinates are wanted in.
+
+    Returns
+    -------
+    ndarray of float64
+    """
     pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     return np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]).reshape(-1, 2)
 
 
 def snap(
-    network: WalkNetwork, facilities: gpd.GeoDataFrame, homes: gpd.GeoDataFrame, settings: TravelSettings
+    network: WalkNetwork,
+    facilities: gpd.GeoDataFrame,
+    homes: gpd.GeoDataFrame,
+    settings: TravelSettings,
+    *,
+    home_xy: np.ndarray | None = None,
 ) -> tuple[Snapped, Snapped]:
-    """Step 1: attach facilities and homes to the nearest street-level edge within the access-leg cap."""
+    """Step 1: attach facilities and homes to the nearest street-level edge within the access-leg cap.
+
+    ``home_xy``: the homes' :func:`points_xy` in the network's CRS when the caller has them.
+    """
     options = {"max_access_leg_m": settings.max_access_leg_m, "min_island_m": settings.min_island_m}
     fac = network.snap(points_xy(facilities, network.crs), **options)
-    home = network.snap(points_xy(homes, network.crs), **options)
+    home = network.snap(points_xy(homes, network.crs) if home_xy is None else home_xy, **options)
     return fac, home
 
 
@@ -231,6 +253,7 @@ def measure(
     plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
     catchment_areas: bool = True,
+    home_xy: np.ndarray | None = None,
 ) -> Measured:
     """Steps 1-4: snap, search, tables and polygons.
 
@@ -249,6 +272,8 @@ def measure(
         Called with the name of each stage as it starts.
     catchment_areas : bool
         Draw each facility's catchment polygon (``Measured.catchment_areas``; None when False).
+    home_xy : ndarray, optional
+        The homes' points in the network's CRS (:func:`points_xy`), when already computed.
 
     Returns
     -------
@@ -258,7 +283,7 @@ def measure(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     step("snapping homes and facilities to streets")
-    fac, home = snap(network, facilities, homes, settings)
+    fac, home = snap(network, facilities, homes, settings, home_xy=home_xy)
     if not fac.attached.any():
         raise EmptyResultError(
             f"none of the {len(facilities)} facilities lies within {settings.max_access_leg_m:g} m of a "

@@ -8,6 +8,8 @@ otherwise (:func:`fits_one_utm_zone` tells).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyproj
 from numpy.typing import ArrayLike
@@ -49,12 +51,18 @@ def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
     lons, lats = lons[ok], lats[ok]
     lon0 = float((lons.min() + lons.max()) / 2)
     lat0 = float(np.clip((lats.min() + lats.max()) / 2, -80.0, 84.0))
+    return pyproj.CRS.from_epsg(_utm_epsg(lon0, lat0))
+
+
+@functools.lru_cache(maxsize=256)
+def _utm_epsg(lon0: float, lat0: float) -> int:
+    """EPSG code of the UTM zone holding a point (a PROJ database query: cached, it costs ~0.1 s)."""
     infos = pyproj.database.query_utm_crs_info(
         datum_name="WGS 84",
         area_of_interest=pyproj.aoi.AreaOfInterest(lon0, lat0, lon0, lat0),
     )
     # Several zones may touch the centre (zone edges); take the lowest code for determinism.
-    return pyproj.CRS.from_epsg(min(int(i.code) for i in infos))
+    return min(int(i.code) for i in infos)
 
 
 def fits_one_utm_zone(lon: ArrayLike) -> bool:

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from circles.analysis import Measured, measure, points_xy
+from circles.analysis import Measured, measure, points_xy, surface_xy
 from circles.config import TravelSettings
 from circles.crs import WGS84
 from circles.engine import SearchPlan
@@ -231,7 +231,8 @@ def run_study(
     network = _network_of(inputs.walkways)
     timings["build_network"] = time.perf_counter() - t0
     warnings += coordinate_warnings(network, inputs)
-    pop = home_population(inputs.homes, population, area)
+    local_homes = inputs.homes.geometry.to_crs(network.crs)  # projected once: floor areas and snapping
+    pop = home_population(inputs.homes, population, area, projected=local_homes)
     warnings += population_warnings(inputs.homes, pop.residents, population, area)
     inside = (
         None
@@ -247,6 +248,7 @@ def run_study(
         inside_area=inside,
         plan=plan,
         progress=progress,
+        home_xy=surface_xy(local_homes.values),
     )
     timings.update(measured.timings_s)
     warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)

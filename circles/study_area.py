@@ -124,7 +124,11 @@ def swap_hint(what: gpd.GeoDataFrame | shapely.Geometry | None, walkways: gpd.Ge
 
 
 def home_population(
-    homes: gpd.GeoDataFrame, spec: PopulationSpec, area_wgs84: shapely.Geometry | None = None
+    homes: gpd.GeoDataFrame,
+    spec: PopulationSpec,
+    area_wgs84: shapely.Geometry | None = None,
+    *,
+    projected: gpd.GeoSeries | None = None,
 ) -> HomePopulation:
     """Residents per home by the method ``spec`` asks for, with the method per home and in total.
 
@@ -135,6 +139,9 @@ def home_population(
     spec : PopulationSpec
     area_wgs84 : shapely geometry, optional
         The study area, for reporting raster population that falls outside any home.
+    projected : GeoSeries, optional
+        The homes' geometries already projected (e.g. to the network's CRS): used for
+        floor areas when that is the homes' own UTM zone, instead of projecting again.
 
     Returns
     -------
@@ -153,7 +160,11 @@ def home_population(
         values, text = population_from_raster(homes, spec.raster, study_area_wgs84=area_wgs84)
         return HomePopulation.uniform(values, f"estimated: {text}", estimated=True)
     lon, lat = shapely.get_coordinates(shapely.point_on_surface(homes.geometry.values)).T
-    local = homes.to_crs(local_utm_crs(lon, lat))
+    crs = local_utm_crs(lon, lat)
+    if projected is not None and projected.crs == crs:
+        local = homes.set_geometry(gpd.GeoSeries(projected.values, index=homes.index, crs=crs))
+    else:
+        local = homes.to_crs(crs)
     values, text = estimate_population(local, spec.settings, total=spec.total)
     on_land = (
         (homes["building"] == "landuse").to_numpy(bool) if "building" in homes else np.zeros(len(homes), bool)
