@@ -220,15 +220,15 @@ def write_gpkg(result: StudyResult, path: Path, subareas: gpd.GeoDataFrame | Non
     from circles.gpkg_styles import write_styles
 
     layers = gis_layers(result, subareas)
-    with _unsynchronised_sqlite():
+    with unsynchronised_sqlite():
         for name, frame in layers.items():
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True)
     write_styles(path, _styles(result, layers))
     return path
 
 
 @contextmanager
-def _unsynchronised_sqlite() -> Iterator[None]:
+def unsynchronised_sqlite() -> Iterator[None]:
     """GDAL's SQLite writes without waiting for the disk (4x faster here), for this block only.
 
     The GeoPackage is written in a temporary folder that is published only when complete

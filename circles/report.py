@@ -125,7 +125,7 @@ def _write_files(
     output_crs: str,
     subareas: gpd.GeoDataFrame | None,
 ) -> None:
-    from circles.gis import write_gpkg
+    from circles.gis import unsynchronised_sqlite, write_gpkg
     from circles.maps import save_map
     from circles.static_map import render_png
 
@@ -137,13 +137,18 @@ def _write_files(
     write_csv(summary_rows(summary.to_dict()), tmp / "summary.csv")
     write_gpkg(result, tmp / GPKG_NAME, subareas)
     # Deprecated: the same layers one per file, as earlier releases wrote them.
-    result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
-    result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
-    result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
-    if result.catchment_areas is not None:
-        result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
+    layers = [
+        (result.homes, "homes.gpkg", "homes"),
+        (result.facilities, "facilities.gpkg", "facilities"),
+        (result.service_areas, "service_areas.gpkg", "service_areas"),
+        (result.catchment_areas, "service_areas.gpkg", "catchments"),
+        (sites, "proposed_sites.gpkg", "proposed_sites"),
+    ]
+    with unsynchronised_sqlite():  # in the temporary folder, published only when complete
+        for frame, file_name, layer in layers:
+            if frame is not None:
+                frame.to_file(tmp / file_name, driver="GPKG", layer=layer, engine="pyogrio", use_arrow=True)
     if sites is not None:
-        sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
         write_csv(sites_table(sites, output_crs), tmp / "proposed_sites.csv")
     _write_tiers(result, tmp)
 

@@ -126,7 +126,8 @@ def write_tier_files(result: StudyResult, folder: Path) -> None:
         return
     for name in dict.fromkeys(areas["tier"]):
         layer = areas[areas["tier"] == name].reset_index(drop=True)
-        layer.to_file(folder / "service_areas.gpkg", driver="GPKG", layer=f"tier_{name}")
+        path = folder / "service_areas.gpkg"
+        layer.to_file(path, driver="GPKG", layer=f"tier_{name}", engine="pyogrio", use_arrow=True)
 
 
 def tier_lines(result: StudyResult) -> list[str]:
