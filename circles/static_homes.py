@@ -67,7 +67,17 @@ def add_path(ax: Axes, geoms: np.ndarray, *, closed: bool = True, **style) -> No
 
     path = compound_path(geoms, closed=closed)
     if path is not None:
-        ax.add_patch(PathPatch(path, fill=closed, **style))
+        add_framed_patch(ax, PathPatch(path, fill=closed, **style))
+
+
+def add_framed_patch(ax: Axes, patch) -> None:
+    """Add a patch to an axes whose view is already framed, as ``ax.add_patch`` does, without data limits.
+
+    ``add_patch`` walks the path segment by segment in Python to update the data
+    limits (seconds for a path of a million vertices); the view is set before
+    anything is drawn, so the limits are not needed (``add_artist`` clips it to the axes alike).
+    """
+    ax.add_artist(patch)
 
 
 def home_bounds(homes: gpd.GeoDataFrame, crs) -> NDArray[np.float64]:
