@@ -149,8 +149,28 @@ MAX_PLAUSIBLE_DENSITY_PER_KM2 = 60_000.0
 
 def network_extent(walkways_wgs84: np.ndarray) -> shapely.Geometry:
     """The area a network source covers: the convex hull of its walkways (WGS-84)."""
-    coords = shapely.get_coordinates(walkways_wgs84)
-    return shapely.convex_hull(shapely.multipoints(coords)) if coords.size else shapely.Polygon()
+    return hull_of_points(shapely.get_coordinates(walkways_wgs84))
+
+
+def hull_of_points(coords: np.ndarray) -> shapely.Geometry:
+    """The convex hull of ``(n, 2)`` coordinates; an empty Polygon for none.
+
+    The same geometry as the hull of their MultiPoint, taken from one LineString through
+    them: a MultiPoint costs one Point object per coordinate (0.3 s for 233k).
+
+    Parameters
+    ----------
+    coords : ndarray, shape (n, 2)
+
+    Returns
+    -------
+    shapely geometry
+    """
+    if len(coords) == 0:
+        return shapely.Polygon()
+    if len(coords) == 1:
+        return shapely.convex_hull(shapely.multipoints(coords))
+    return shapely.convex_hull(shapely.linestrings(coords))
 
 
 def share_covered(extent_wgs84: shapely.Geometry, area_wgs84: shapely.Geometry) -> float:

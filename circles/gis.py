@@ -133,8 +133,9 @@ def study_area_layer(result: StudyResult) -> gpd.GeoDataFrame:
     if result.boundary is not None and len(result.boundary):
         shape = shapely.union_all(result.boundary.to_crs(WGS84).geometry.values)
     else:
-        corners = shapely.get_coordinates(result.homes.to_crs(WGS84).geometry.values)
-        shape = shapely.convex_hull(shapely.multipoints(corners))
+        from circles.diagnostics import hull_of_points
+
+        shape = hull_of_points(shapely.get_coordinates(result.homes.to_crs(WGS84).geometry.values))
     row = {"name": result.name, **_coverage_columns(s.coverage), "facilities": s.facilities.inside}
     row.update(
         partial=s.partial,
