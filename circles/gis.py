@@ -92,8 +92,11 @@ def street_layer(result: StudyResult) -> gpd.GeoDataFrame | None:
     bands = tuple(result.settings.bands_min or ())
     band = assign_bands(nearest, bands)
     band = np.where(np.isnan(nearest) | (nearest > bands[-1]), "", band)
-    lines = shapely.linestrings(np.stack([net.node_xy[net.edge_u], net.node_xy[net.edge_v]], axis=1))
-    frame = gpd.GeoDataFrame(
+    # Each node projected once (not once per edge end): the same coordinates.
+    transformer = pyproj.Transformer.from_crs(net.crs, WGS84, always_xy=True)
+    node_lonlat = np.column_stack(transformer.transform(net.node_xy[:, 0], net.node_xy[:, 1]))
+    lines = shapely.linestrings(np.stack([node_lonlat[net.edge_u], node_lonlat[net.edge_v]], axis=1))
+    return gpd.GeoDataFrame(
         {
             "start_min": np.round(start, 2),
             "end_min": np.round(end, 2),
@@ -101,13 +104,8 @@ def street_layer(result: StudyResult) -> gpd.GeoDataFrame | None:
             "length_m": np.round(net.edge_length_m, 2),
             "band": band.astype(str),
         },
-        geometry=gpd.GeoSeries(lines, crs=net.crs),
+        geometry=gpd.GeoSeries(lines, crs=WGS84),
     )
-    transformer = pyproj.Transformer.from_crs(net.crs, WGS84, always_xy=True)
-    frame.geometry = shapely.transform(
-        frame.geometry.values, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-    )
-    return frame.set_crs(WGS84, allow_override=True)
 
 
 def _coverage_columns(coverage) -> dict:

@@ -61,3 +61,35 @@ def test_bound_text_columns_cuts_string_and_object_columns_alike():
     assert frame["text"].tolist()[3] == "y" * MAX_TEXT_CHARS  # at the limit: kept
     assert frame["text"].isna().tolist() == [False, False, True, False]
     assert frame["mixed"].tolist() == ["short", bound_text(long), None, 4]
+
+
+def test_hexagons_built_at_once_equal_one_polygon_per_cell():
+    import h3
+
+    from circles.maps.cells import _hexagons
+
+    cells = list(h3.grid_disk(h3.latlng_to_cell(22.54, 114.05, 10), 4))
+    cells += list(h3.grid_disk(h3.get_pentagons(8)[3], 2))  # a pentagon and its distorted neighbours
+    expected = [shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(c)]) for c in cells]
+    assert {len(h3.cell_to_boundary(c)) for c in cells} > {6}  # not only hexagons
+    assert (
+        shapely.to_wkb(_hexagons(cells)).tolist() == shapely.to_wkb(np.array(expected, dtype=object)).tolist()
+    )
+    assert _hexagons([]).size == 0
+
+
+def test_street_layer_projects_each_node_once_to_the_same_lines(helsinki_pbf):
+    import pyproj
+
+    from circles.crs import WGS84
+    from circles.gis import street_layer
+    from circles.pipeline import run_osm
+
+    result = run_osm(helsinki_pbf)
+    layer = street_layer(result)
+    net = result.context.network
+    lines = shapely.linestrings(np.stack([net.node_xy[net.edge_u], net.node_xy[net.edge_v]], axis=1))
+    to_wgs84 = pyproj.Transformer.from_crs(net.crs, WGS84, always_xy=True)
+    expected = shapely.transform(lines, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])))
+    assert layer.crs == WGS84 and len(layer) == net.n_edges
+    assert shapely.to_wkb(layer.geometry.values).tolist() == shapely.to_wkb(expected).tolist()

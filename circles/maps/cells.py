@@ -64,7 +64,6 @@ def _coarser(cells: np.ndarray, home_cell: np.ndarray, resolution: int) -> tuple
 def _table(
     cells: np.ndarray, home_cell: np.ndarray, resolution: int, wgs: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
-    import h3
 
     pop = np.asarray(wgs["population"], dtype=float)
     covered = np.asarray(wgs["covered"], dtype=bool)
@@ -83,10 +82,19 @@ def _table(
         table["covered_share"] = np.where(
             table["population"] > 0, table["covered_population"] / table["population"], np.nan
         )
-    polygons = [
-        shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(c)]) for c in table["h3_cell"]
-    ]
-    return gpd.GeoDataFrame(table, geometry=polygons, crs="EPSG:4326")
+    return gpd.GeoDataFrame(table, geometry=_hexagons(table["h3_cell"].tolist()), crs="EPSG:4326")
+
+
+def _hexagons(cells: list[str]) -> np.ndarray:
+    """The boundary polygon of each H3 cell (lon/lat), built in one vectorised call."""
+    import h3
+
+    rings = [h3.cell_to_boundary(c) for c in cells]
+    if not rings:
+        return np.empty(0, dtype=object)
+    lat_lon = np.array([vertex for ring in rings for vertex in ring], dtype=float).reshape(-1, 2)
+    which = np.repeat(np.arange(len(rings)), [len(ring) for ring in rings])
+    return shapely.polygons(shapely.linearrings(lat_lon[:, ::-1], indices=which))
 
 
 def aggregate_hexes(homes: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFrame:
