@@ -93,3 +93,55 @@ def test_street_layer_projects_each_node_once_to_the_same_lines(helsinki_pbf):
     expected = shapely.transform(lines, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])))
     assert layer.crs == WGS84 and len(layer) == net.n_edges
     assert shapely.to_wkb(layer.geometry.values).tolist() == shapely.to_wkb(expected).tolist()
+
+
+def _one_root_walk(a, b, heads, m):
+    """The plain walk: one virtual root joined to every head, scipy's depth-first order."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import depth_first_order
+
+    rows, cols = np.r_[a, b, np.full(heads.size, m)], np.r_[b, a, heads]
+    walk = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(m + 1, m + 1)).tocsr()
+    order, pred = depth_first_order(walk, m, directed=True, return_predecessors=True)
+    return order[1:], pred[order[1:]]
+
+
+def test_chain_walk_through_helper_nodes_equals_one_root_walk():
+    from circles.area_paths import _chain_order
+
+    rng = np.random.default_rng(3)
+    for m in (1, 2, 7, 500, 5000):
+        pieces = rng.permutation(m)
+        cuts = np.sort(rng.choice(np.arange(1, m), size=min(m - 1, rng.integers(0, m)), replace=False))
+        chains = np.split(pieces, cuts)
+        a = np.concatenate([c[:-1] for c in chains]).astype(np.int64)
+        b = np.concatenate([c[1:] for c in chains]).astype(np.int64)
+        heads = rng.permutation(np.array([c[0] for c in chains], dtype=np.int64))
+        order, before = _chain_order(a, b, heads, m)
+        expected_order, expected_before = _one_root_walk(a, b, heads, m)
+        np.testing.assert_array_equal(order, expected_order)
+        np.testing.assert_array_equal(before, expected_before)
+        assert sorted(order.tolist()) == list(range(m))  # every piece once
+
+
+def test_street_paths_are_unchanged_on_a_real_network(helsinki_pbf):
+    from circles.area_paths import _piece_paths
+
+    layers = read_osm(helsinki_pbf, facility_preset("primary-care"))
+    net = WalkNetwork.from_lines(layers.walkways.geometry.values)
+    edge = np.arange(net.n_edges)
+    paths, _ = _piece_paths(net, edge, np.zeros(edge.size), net.edge_length_m, np.zeros(edge.size, np.int64))
+    # Each piece exactly once: the paths' segments are the network's edges.
+    from collections import Counter
+
+    coords, which = shapely.get_coordinates(paths, return_index=True)
+    same = which[1:] == which[:-1]
+
+    def segments(p, q):
+        return Counter(
+            tuple(sorted([tuple(x), tuple(y)])) for x, y in zip(p.tolist(), q.tolist(), strict=True)
+        )
+
+    got = segments(coords[:-1][same], coords[1:][same])
+    assert got == segments(net.node_xy[net.edge_u], net.node_xy[net.edge_v])
+    assert sum(got.values()) == net.n_edges
