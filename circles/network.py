@@ -434,7 +434,9 @@ def _nearest_within(
     pt, hit = tree.query_nearest(points, max_distance=first_m, all_matches=True)
     if first_m >= max_distance_m:
         return pt, hit
-    missed = np.setdiff1d(np.arange(points.shape[0]), pt)
+    found = np.zeros(points.shape[0], dtype=bool)
+    found[pt] = True
+    missed = np.flatnonzero(~found)  # the same as np.setdiff1d(arange, pt), without sorting
     if missed.size == 0:
         return pt, hit
     pt2, hit2 = tree.query_nearest(points[missed], max_distance=max_distance_m, all_matches=True)

@@ -113,6 +113,8 @@ def bound_text_columns(frame: pd.DataFrame) -> int:
         ):
             continue
         if series.dtype == object:
+            if series.isna().all():
+                continue  # nothing to cut (e.g. a tag no object carries)
             values = series.to_numpy(dtype=object)
             lengths = np.fromiter(
                 (len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values)
