@@ -112,7 +112,7 @@ class WalkNetwork:
         if coords.shape[0] < 2:
             raise EmptyResultError("the walkable ways hold fewer than two points")
         crs = pyproj.CRS.from_user_input(crs)
-        unique_xy, node_of_vertex = np.unique(coords, axis=0, return_inverse=True)
+        unique_xy, node_of_vertex = unique_rows(coords)
         node_of_vertex = node_of_vertex.reshape(-1)
         same_line = line_index[:-1] == line_index[1:]
         u = node_of_vertex[:-1][same_line]
@@ -185,7 +185,7 @@ class WalkNetwork:
         v = np.asarray(edge_v, dtype=np.int64)
         lo, hi = np.minimum(u, v), np.maximum(u, v)
         keep = lo != hi
-        pairs, which = np.unique(np.column_stack([lo[keep], hi[keep]]), axis=0, return_inverse=True)
+        pairs, which = unique_rows(np.column_stack([lo[keep], hi[keep]]))
         if pairs.shape[0] == 0:
             raise EmptyResultError("the walkable ways form no street segments")
         which = which.reshape(-1)
@@ -391,6 +391,31 @@ class WalkNetwork:
         tr = pyproj.Transformer.from_crs(WGS84, self.crs, always_xy=True)
         x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
+
+
+def unique_rows(rows: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
+    """``np.unique(rows, axis=0, return_inverse=True)`` for ``(n, 2)`` numbers, by one lexsort.
+
+    The same sorted unique rows and inverse; numpy's version sorts rows as structured
+    values, several times slower (1.4 s for a city's 2 million vertices).
+
+    Parameters
+    ----------
+    rows : ndarray, shape (n, 2)
+
+    Returns
+    -------
+    (ndarray, ndarray of int64)
+        The unique rows in ascending (first column, second column) order, and the index
+        of each input row among them.
+    """
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    ranked = rows[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    inverse = np.empty(order.size, dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ranked[first], inverse
 
 
 def _merged_rates(

@@ -96,6 +96,8 @@ def coordinate_warnings(network: WalkNetwork, inputs: Inputs) -> list[str]:
     from circles.sources.coords import parse_coordinate_system
 
     warnings: list[str] = []
+    if not inputs.declared_crs:
+        return warnings  # no planner's file: nothing to check (and no buildings to project)
     buildings = None if inputs.buildings is None else inputs.buildings.to_crs(network.crs).geometry.values
     parameters = {"facilities": "`facility_options.crs`", "homes": "`home_options.crs`"}
     for layer, declared in (inputs.declared_crs or {}).items():

@@ -145,3 +145,18 @@ def test_street_paths_are_unchanged_on_a_real_network(helsinki_pbf):
     got = segments(coords[:-1][same], coords[1:][same])
     assert got == segments(net.node_xy[net.edge_u], net.node_xy[net.edge_v])
     assert sum(got.values()) == net.n_edges
+
+
+def test_unique_rows_equals_numpy_unique_by_rows(helsinki_pbf):
+    from circles.network import unique_rows
+
+    layers = read_osm(helsinki_pbf, facility_preset("primary-care"))
+    coords = shapely.get_coordinates(layers.walkways.geometry.values)  # shared vertices repeat
+    rng = np.random.default_rng(5)
+    for rows in (coords, rng.integers(0, 30, size=(5000, 2)), np.round(rng.normal(size=(3000, 2)), 1)):
+        expected, expected_inverse = np.unique(rows, axis=0, return_inverse=True)
+        got, inverse = unique_rows(rows)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
+    assert len(unique_rows(coords)[0]) < len(coords)
