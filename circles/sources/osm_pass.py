@@ -173,7 +173,7 @@ class OsmPass:
             return
         else:
             flags = ()
-        row = (f"way/{obj.id}", *(tags.get(k) for k in self.way_keys), *flags)
+        row = (f"way/{obj.id}", *map(tags.get, self.way_keys), *flags)
         level = is_street_level(tags)
         for wkb in self._line_wkb(obj):
             self.found.way_rows.append(row)
@@ -190,7 +190,7 @@ class OsmPass:
     def area(self, obj: osmium.osm.Area) -> None:
         """A building, residential land and/or a facility mapped as a polygon."""
         tags = obj.tags
-        values = tuple(tags.get(k) for k in self.area_keys)
+        values = tuple(map(tags.get, self.area_keys))
         building = values[self.building_at] is not None
         landuse = values[self.landuse_at] == "residential"
         found = {k: values[i] if i >= 0 else tags.get(k) for k, i in self.preset_keys}
