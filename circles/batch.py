@@ -306,7 +306,15 @@ def run_batch(
             progress(outcome)
 
     def finished(outcome: AreaOutcome, index: int) -> None:
-        """Record one area's outcome and report it."""
+        """Record one area's outcome and report it.
+
+        Parameters
+        ----------
+        outcome : AreaOutcome
+            What became of the area.
+        index : int
+            The area's position in ``areas`` (from 0).
+        """
         outcomes[index] = outcome
         if progress:
             progress(outcome)

@@ -298,6 +298,7 @@ def run_tasks(
     running = as_completed()
 
     def submit_more() -> None:
+        """Submit pending tasks until :func:`in_flight_limit` tasks are running (or none are left)."""
         while len(by_key) < in_flight_limit(client):
             task = next(pending, None)
             if task is None:

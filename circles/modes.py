@@ -197,7 +197,23 @@ class TravelMode:
 
 
 def mode_name(text: str) -> str:
-    """The canonical name of a mode (``"bike"`` -> ``"bicycle"``), or an InputError naming the modes."""
+    """The canonical name of a mode (``"bike"`` -> ``"bicycle"``), or an InputError naming the modes.
+
+    Parameters
+    ----------
+    text : str
+        A mode name or alias as the user wrote it (case and surrounding white space ignored).
+
+    Returns
+    -------
+    str
+        A key of :data:`MODES`.
+
+    Raises
+    ------
+    InputError
+        When ``text`` names no mode (its parameter is ``mode``).
+    """
     key = str(text).strip().lower()
     key = MODE_ALIASES.get(key, key)
     if key not in MODES:

@@ -75,7 +75,18 @@ class OutputTarget:
 
 
 def read_marker(folder: Path) -> dict | None:
-    """The marker of a folder circles wrote, or None (no marker, unreadable, or not circles')."""
+    """The marker of a folder circles wrote, or None (no marker, unreadable, or not circles').
+
+    Parameters
+    ----------
+    folder : Path
+        The folder whose :data:`MARKER_NAME` file is read.
+
+    Returns
+    -------
+    dict or None
+        The marker's JSON object when its ``tool.name`` is ``"circles"``.
+    """
     try:
         marker = json.loads((Path(folder) / MARKER_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -86,7 +97,28 @@ def read_marker(folder: Path) -> dict | None:
 
 
 def marker_text(*, kind: str, state: str, name: str | None, folder: str, files=(), fingerprint=None) -> str:
-    """The JSON text of a marker (see :data:`MARKER_NAME`)."""
+    """The JSON text of a marker (see :data:`MARKER_NAME`).
+
+    Parameters
+    ----------
+    kind : str
+        What the folder is: ``"area"``, ``"batch"`` or ``"work"``.
+    state : str
+        ``"writing"`` while it is being filled, ``"complete"`` once finished.
+    name : str or None
+        The area's exact name (area folders), None otherwise.
+    folder : str
+        The folder's own name (no path), to restore it if a swap is interrupted.
+    files : iterable of str
+        The names of the files circles wrote in it (recorded sorted).
+    fingerprint : dict, optional
+        ``Fingerprint.as_dict()`` of what produced the results.
+
+    Returns
+    -------
+    str
+        Indented JSON, ending with a newline; it also records circles' version and the writer process.
+    """
     from circles import __version__
 
     marker = {
@@ -353,7 +385,23 @@ def output_folder(
 
 
 def prepare_batch_dir(out_dir: str | Path) -> Path:
-    """Check and create a batch folder, and mark it as circles'; returns its resolved path."""
+    """Check and create a batch folder, and mark it as circles'; returns its resolved path.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The batch's output folder (checked with :func:`check_output_dir`, ``kind="batch"``).
+
+    Returns
+    -------
+    Path
+        The folder, absolute with symbolic links resolved.
+
+    Raises
+    ------
+    OutputError
+        When the folder may not be used or cannot be created.
+    """
     target = check_output_dir(out_dir, kind="batch")
     try:
         target.path.mkdir(parents=True, exist_ok=True)

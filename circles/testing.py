@@ -213,7 +213,13 @@ def overpass_predicate(text: str):
     conditions = re.findall(r'\["([^"]+)"(?:(!~|~|=)"([^"]*)")?\]', text)
 
     def passes(tags: dict[str, str]) -> bool:
-        """True when ``tags`` meet every condition."""
+        """True when ``tags`` meet every condition.
+
+        Parameters
+        ----------
+        tags : dict of str to str
+            An OSM way's tags, key to value.
+        """
         for key, op, pattern in conditions:
             present = key in tags
             if not op and not present:

@@ -113,7 +113,20 @@ def decode_text(raw: bytes, encoding: str | None) -> str:
 
 
 def delimiter_of(line: str, suffix: str) -> str:
-    """The delimiter of a header line: tab for ``.tsv``, else the commonest of comma, tab, ``;``, ``|``."""
+    """The delimiter of a header line: tab for ``.tsv``, else the commonest of comma, tab, ``;``, ``|``.
+
+    Parameters
+    ----------
+    line : str
+        The header line of a delimited text file.
+    suffix : str
+        The file's suffix, lower case with the dot (e.g. ``".csv"``, ``".tsv"``).
+
+    Returns
+    -------
+    str
+        The delimiter; a comma when the line holds none of them.
+    """
     if suffix == ".tsv":
         return "\t"
     counts = {sep: line.count(sep) for sep in _DELIMITERS}

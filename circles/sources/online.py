@@ -272,6 +272,13 @@ def osm_layers_online(
     facilities = dedupe_facilities(fac_rows, fac_geoms, keys)
 
     def layer(mask: np.ndarray) -> gpd.GeoDataFrame:
+        """The features selected by ``mask``, with their id and kept tags, in WGS-84.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray of bool
+            One flag per feature found.
+        """
         return gpd.GeoDataFrame(
             table.loc[mask, ["osm_id", *KEEP_TAGS]].reset_index(drop=True),
             geometry=gpd.GeoSeries(geoms[mask], crs=WGS84),

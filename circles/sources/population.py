@@ -94,7 +94,25 @@ def estimate_population(
 
 
 def population_from_column(homes: gpd.GeoDataFrame, column: str) -> NDArray[np.float64]:
-    """Residents per home from a numeric column; a bad value names its row."""
+    """Residents per home from a numeric column; a bad value names its row.
+
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        The homes, one row each.
+    column : str
+        The name of the column of ``homes`` holding residents per home (persons).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Residents per home, in the order of ``homes``.
+
+    Raises
+    ------
+    InputError
+        When the column is missing or a value is not a finite non-negative number.
+    """
     if column not in homes:
         columns = [c for c in homes.columns if c != homes.geometry.name]
         raise InputError(
