@@ -65,6 +65,7 @@ def render_png(
     Parameters
     ----------
     result : StudyResult
+        The study to draw.
     path : str or Path
         Output ``.png`` file.
     dpi : int

@@ -44,6 +44,7 @@ class HandGraph:
         Parameters
         ----------
         name : str
+            A key of :attr:`nodes`, e.g. ``"A"``.
 
         Returns
         -------
@@ -158,6 +159,7 @@ def reference_distances(net: WalkNetwork, facilities: Snapped, points: Snapped) 
     Parameters
     ----------
     net : WalkNetwork
+        The network, in a projected CRS (metres).
     facilities, points : Snapped
         Snapped onto ``net``.
 

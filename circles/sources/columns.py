@@ -86,6 +86,7 @@ def find_column(
     Parameters
     ----------
     frame : DataFrame
+        The rows read, whose columns are searched.
     given : str, optional
         The caller's choice; an error when absent.
     candidates : sequence of str
@@ -207,6 +208,7 @@ def apply_filters(
     Parameters
     ----------
     frame : DataFrame
+        The rows read (facilities or homes).
     column : str, optional
         The column filtered on (None: not found).
     what : str

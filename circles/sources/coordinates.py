@@ -308,6 +308,7 @@ def locate(
     Parameters
     ----------
     problems : Problems
+        Where every unusable row is recorded (reported by the caller).
     frame : DataFrame or GeoDataFrame
         With a ``source_row`` column.
     system : str, optional

@@ -65,6 +65,7 @@ def decode_text(raw: bytes, encoding: str | None) -> str:
     Parameters
     ----------
     raw : bytes
+        The whole file as read.
     encoding : str, optional
         The caller's encoding. By default a byte-order mark decides (UTF-8, UTF-16,
         UTF-32), then UTF-16 without a mark is recognised by its NUL bytes, then UTF-8
@@ -172,6 +173,7 @@ def read_text_table(
     Parameters
     ----------
     path : Path
+        The text file; its suffix (``.tsv`` or other) guides the delimiter.
     encoding : str, optional
         See :func:`decode_text`.
     lon_column, lat_column : str, optional

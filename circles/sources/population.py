@@ -36,6 +36,7 @@ def floor_area_m2(homes: gpd.GeoDataFrame, settings: PopulationSettings) -> NDAr
     homes : GeoDataFrame
         Homes in a projected (metric) CRS.
     settings : PopulationSettings
+        Storeys per building type, the fallback storeys and the floor area per person (m^2).
 
     Returns
     -------
@@ -69,6 +70,7 @@ def estimate_population(
     homes : GeoDataFrame
         Homes in a projected CRS.
     settings : PopulationSettings
+        Floor area per resident (m^2) and storeys per building type (see :func:`floor_area_m2`).
     total : float, optional
         A known population of the study area, spread in proportion to floor area.
         Without it each home gets ``floor area / floor_area_per_person_m2``.

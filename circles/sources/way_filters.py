@@ -245,7 +245,9 @@ def network_flags(ways, networks: tuple[str, ...] = ("walk", "bike", "ebike", "d
     Parameters
     ----------
     ways : DataFrame or GeoDataFrame
+        One row per way, one column per OSM key (non-text cells: tag absent).
     networks : tuple of str
+        The networks to flag, among ``"walk"``, ``"bike"``, ``"ebike"`` and ``"drive"``.
 
     Returns
     -------
