@@ -187,7 +187,7 @@ def compute_area(task: AreaTask) -> AreaProduct:
 
 
 def _is_result_file(path: Path) -> bool:
-    from circles.outdir import MARKER_NAME
+    from circles.markers import MARKER_NAME
 
     return path.is_file() and path.name != MARKER_NAME
 

@@ -43,7 +43,7 @@ def work_folder(parent: Path) -> Iterator[Path]:
     ------
     Path
     """
-    from circles.outdir import MARKER_NAME, marker_text
+    from circles.markers import MARKER_NAME, marker_text
     from circles.tempdirs import clean_debris, new_temp_dir, remove_circles_dir
 
     try:
