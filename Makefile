@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench browser clean
+.PHONY: setup demo test fast coverage lint bench browser clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,14 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The inner loop: in-process tests only (no subprocess runs, no browser).
+fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not browser"
+
+# Line coverage of the package by the in-process tests (subprocess runs are not traced).
+coverage: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not browser" --cov=circles --cov-report=term:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

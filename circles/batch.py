@@ -103,11 +103,15 @@ class AreaPlan:
     index : int
         Position in the batch.
     name : str
+        The exact area name.
     folder : Path
         The area folder.
     boundary : GeoDataFrame
+        The area's own row of ``areas`` (``name`` and geometry), in WGS-84.
     subareas : GeoDataFrame or None
+        The sub-areas that intersect the area; None when none were given.
     fingerprint : dict
+        ``Fingerprint.as_dict()`` of the area's inputs and parameters.
     status, reason : str
         ``"done"`` or ``"recomputed"``, and why.
     """
@@ -241,6 +245,7 @@ def run_batch(
         Batch folder: ``<out_dir>/<area>/`` per area, ``index.html``, ``summary.csv``.
         New, empty, or a batch folder circles wrote.
     settings : TravelSettings, optional
+        Speeds (km/h), the coverage threshold and bands (minutes); the defaults when None.
     population : PopulationSpec, optional
         A ``total`` is not meaningful across areas and is rejected by the CLI. A
         ``raster`` must be readable by every worker at the same path.
@@ -306,7 +311,15 @@ def run_batch(
             progress(outcome)
 
     def finished(outcome: AreaOutcome, index: int) -> None:
-        """Record one area's outcome and report it."""
+        """Record one area's outcome and report it.
+
+        Parameters
+        ----------
+        outcome : AreaOutcome
+            What became of the area.
+        index : int
+            The area's position in ``areas`` (from 0).
+        """
         outcomes[index] = outcome
         if progress:
             progress(outcome)

@@ -28,6 +28,7 @@ def combined_table(outcomes: list) -> pd.DataFrame:
     Parameters
     ----------
     outcomes : list of circles.batch.AreaOutcome
+        Every area's outcome, in batch order (its summary empty for a failed area).
 
     Returns
     -------
@@ -48,9 +49,11 @@ def write_index(outcomes: list, out_dir: Path, settings: TravelSettings) -> None
     Parameters
     ----------
     outcomes : list of circles.batch.AreaOutcome
+        Every area's outcome, in batch order.
     out_dir : Path
         The batch folder (the areas' folders are inside it).
     settings : TravelSettings
+        The batch's settings: the threshold (minutes) and speed (km/h) the page names.
     """
     table = combined_table(outcomes)
     done = [o.folder if o.status != "failed" else "" for o in outcomes]
@@ -136,6 +139,7 @@ def index_html(table: pd.DataFrame, settings: TravelSettings, shapes: list) -> s
     table : DataFrame
         From :func:`combined_table`.
     settings : TravelSettings
+        The batch's settings: the threshold (minutes) and speed (km/h) the page names.
     shapes : list of shapely geometry or None
         Each area's outline, in the table's order.
 

@@ -61,6 +61,7 @@ def file_digest(path: Path) -> str:
     Parameters
     ----------
     path : Path
+        The file to hash.
 
     Returns
     -------
@@ -87,6 +88,7 @@ def source_key(spec: SourceSpec) -> dict | None:
     Parameters
     ----------
     spec : SourceSpec
+        Where each input comes from (files by path) and how they are read.
 
     Returns
     -------
@@ -184,6 +186,7 @@ def load_inputs_cached(
     Parameters
     ----------
     spec : SourceSpec
+        Where each input comes from and how they are read.
     cache_dir : Path or None
         The cache folder (None: no cache).
     area_wgs84 : shapely geometry, optional

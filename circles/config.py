@@ -43,6 +43,7 @@ def default_bands_for(threshold_min: float) -> tuple[float, ...]:
     Parameters
     ----------
     threshold_min : float
+        The coverage threshold, minutes.
 
     Returns
     -------

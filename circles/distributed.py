@@ -61,13 +61,21 @@ class AreaTask:
         The area's layers (:mod:`circles.layers_io`): a folder path every worker can
         read, or its files.
     boundary : GeoDataFrame
+        The area's own row of ``areas`` (``name`` and geometry), in WGS-84.
     subareas : GeoDataFrame or None
+        The sub-areas that intersect the area, summarised inside it; None when none were given.
     settings : TravelSettings
+        Travel settings shared by every area of the batch.
     population : PopulationSpec
+        How residents per home are found, shared by every area.
     offline_map : bool
+        Whether the map inlines its JavaScript/CSS.
     recommend_sites : int
+        New facility sites to recommend in the area (0: none).
     candidates : GeoDataFrame or None
+        The planner's candidate sites, shared by all areas; None: network nodes near the gaps.
     fingerprint : dict or None
+        ``Fingerprint.as_dict()`` of what produces the area, recorded in its marker and summary.
     status, reason : str
         What the outcome says when the area succeeds (``"done"``/``"recomputed"``, why).
     tiers : TierPlan or None
@@ -98,10 +106,13 @@ class AreaProduct:
     Attributes
     ----------
     index : int
+        Position of the area in the batch (as :attr:`AreaTask.index`).
     status : str
         As :class:`circles.batch.AreaOutcome`.
     summary : dict
+        The area's summary with its fingerprint (``StudySummary.to_dict()``); empty for a failed area.
     error : str
+        The one-line error of a failed area; empty otherwise.
     files : dict of str to bytes
         File name -> content; empty for a failed area.
     """
@@ -133,6 +144,7 @@ def compute_area(task: AreaTask) -> AreaProduct:
     Parameters
     ----------
     task : AreaTask
+        The area's work: where its extract is, its boundary and the batch's settings.
 
     Returns
     -------
@@ -175,7 +187,7 @@ def compute_area(task: AreaTask) -> AreaProduct:
 
 
 def _is_result_file(path: Path) -> bool:
-    from circles.outdir import MARKER_NAME
+    from circles.markers import MARKER_NAME
 
     return path.is_file() and path.name != MARKER_NAME
 
@@ -186,11 +198,13 @@ def publish(product: AreaProduct, target: Path, name: str, fingerprint: dict | N
     Parameters
     ----------
     product : AreaProduct
+        A successful task's product, whose ``files`` are written.
     target : Path
         The area folder inside the batch folder.
     name : str
         The exact area name.
     fingerprint : dict or None
+        ``Fingerprint.as_dict()`` recorded in the folder's marker.
     """
     from circles.outdir import output_folder
 
@@ -260,6 +274,7 @@ def in_flight_limit(client: object) -> int:
     Parameters
     ----------
     client : distributed.Client
+        A connected client; its workers' thread counts are summed.
 
     Returns
     -------
@@ -283,7 +298,9 @@ def run_tasks(
     Parameters
     ----------
     client : distributed.Client
+        A connected client the tasks are submitted to.
     tasks : iterable of AreaTask
+        The areas to compute, taken one at a time as room frees up.
     publish_one : callable
         Called in this process with each task and its product (a task whose workers
         kept dying gets a failed product).
@@ -298,6 +315,7 @@ def run_tasks(
     running = as_completed()
 
     def submit_more() -> None:
+        """Submit pending tasks until :func:`in_flight_limit` tasks are running (or none are left)."""
         while len(by_key) < in_flight_limit(client):
             task = next(pending, None)
             if task is None:

@@ -127,6 +127,7 @@ def render_for(error: CirclesError, name_of: Callable[[str, str | None], str | N
     Parameters
     ----------
     error : CirclesError
+        The error whose message is rendered.
     name_of : callable
         ``(parameter, scope) -> replacement`` (e.g. a CLI flag), or None to keep the
         parameter as written (without backticks).

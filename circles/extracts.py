@@ -43,7 +43,7 @@ def work_folder(parent: Path) -> Iterator[Path]:
     ------
     Path
     """
-    from circles.outdir import MARKER_NAME, marker_text
+    from circles.markers import MARKER_NAME, marker_text
     from circles.tempdirs import clean_debris, new_temp_dir, remove_circles_dir
 
     try:
@@ -76,6 +76,7 @@ def area_extract(inputs: Inputs, area, settings, extent: Inputs, *, margin_m: fl
     area : shapely geometry
         The study area (WGS-84).
     settings : TravelSettings
+        The batch's settings: the walking margin (longest band's distance plus two access legs, metres).
     extent : Inputs
         :func:`circles.layers_io.source_extent_of` of ``inputs``.
     margin_m : float, optional
@@ -107,6 +108,7 @@ def run_on_cluster(
     inputs : Inputs
         Region-wide layers.
     plans : list of circles.batch.AreaPlan
+        The areas to compute (those not reused), each with its folder and boundary.
     common : dict
         ``settings``, ``population``, ``recommend_sites``, ``candidates``, ``offline_map``.
     finished : callable
@@ -114,6 +116,7 @@ def run_on_cluster(
     scheduler : str or distributed.Client, optional
         An existing cluster; default a local one of ``workers`` processes.
     workers : int
+        Processes of the local cluster (one thread each) when no ``scheduler`` is given.
     work_dir : str or Path, optional
         A folder every worker can read; default the batch folder for a
         ``LocalCluster``, otherwise none (the extracts travel with the tasks).

@@ -47,7 +47,13 @@ _CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 
 
 def has_cjk(text: str) -> bool:
-    """True when ``text`` holds Chinese, Japanese or Korean characters."""
+    """True when ``text`` holds Chinese, Japanese or Korean characters.
+
+    Parameters
+    ----------
+    text : str
+        The text to be drawn (a title, a label).
+    """
     return bool(_CJK_CHAR.search(text))
 
 

@@ -35,6 +35,7 @@ def gis_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Parameters
     ----------
     frame : GeoDataFrame
+        A layer about to be written.
     """
     taken: set[str] = set()
     names = {}
@@ -57,6 +58,7 @@ def service_area_layer(result: StudyResult) -> gpd.GeoDataFrame:
     Parameters
     ----------
     result : StudyResult
+        The study whose service areas and coverage per band are used.
     """
     from circles.maps.areas import area_km2
 
@@ -78,6 +80,7 @@ def street_layer(result: StudyResult) -> gpd.GeoDataFrame | None:
     Parameters
     ----------
     result : StudyResult
+        The study; its network and node costs give the times (no layer without a context).
     """
     if result.context is None:
         return None
@@ -126,6 +129,7 @@ def study_area_layer(result: StudyResult) -> gpd.GeoDataFrame:
     Parameters
     ----------
     result : StudyResult
+        The study whose boundary (or homes) and summary are used.
     """
     s = result.summary
     if result.boundary is not None and len(result.boundary):
@@ -149,7 +153,9 @@ def sub_area_layer(result: StudyResult, subareas: gpd.GeoDataFrame) -> gpd.GeoDa
     Parameters
     ----------
     result : StudyResult
+        The study whose summary holds the figures per sub-area.
     subareas : GeoDataFrame
+        The sub-areas the study ran with (any CRS), in the order of its summary.
     """
     figures = [f for f in result.summary.subareas if f.name != "(outside sub-areas)"]
     rows = [
@@ -166,7 +172,9 @@ def gis_layers(result: StudyResult, subareas: gpd.GeoDataFrame | None = None) ->
     Parameters
     ----------
     result : StudyResult
+        The study to write.
     subareas : GeoDataFrame, optional
+        The sub-areas the study ran with; adds the ``sub_areas`` layer.
     """
     layers = {
         "study_area": study_area_layer(result),
@@ -207,8 +215,11 @@ def write_gpkg(result: StudyResult, path: Path, subareas: gpd.GeoDataFrame | Non
     Parameters
     ----------
     result : StudyResult
+        The study to write.
     path : Path
+        The GeoPackage file to write (layers are added to it).
     subareas : GeoDataFrame, optional
+        The sub-areas the study ran with; adds the ``sub_areas`` layer.
 
     Returns
     -------
@@ -250,8 +261,11 @@ def write_geoparquet(result: StudyResult, folder: Path, subareas: gpd.GeoDataFra
     Parameters
     ----------
     result : StudyResult
+        The study to write.
     folder : Path
+        The folder the ``.parquet`` files go in (created if missing).
     subareas : GeoDataFrame, optional
+        The sub-areas the study ran with; adds the ``sub_areas`` layer.
 
     Returns
     -------

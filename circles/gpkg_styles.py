@@ -132,6 +132,7 @@ def qml(
     label_field : str, optional
         Attribute drawn as a label next to each feature.
     label_colour : str
+        Colour of the labels, ``#rrggbb``.
     label_max_scale : int
         Labels show at scales larger than 1:``label_max_scale``.
 
@@ -170,8 +171,11 @@ def band_symbols(kind: str, labels: list[str], colours: list[str], alpha: float 
     kind : str
         ``"fill"``, ``"line"`` or ``"marker"``.
     labels : list of str
+        Band labels (``"0-5"``, ..., ``"unreachable"``), the values of the ``band`` column.
     colours : list of str
+        Colour per label, ``#rrggbb``, in the order of ``labels``.
     alpha : float
+        Opacity of the symbols, from 0 (transparent) to 1 (opaque).
     """
     outline = "#333333" if kind == "fill" else "#ffffff"
     return [
@@ -244,6 +248,7 @@ def write_styles(path: Path, styles: dict[str, tuple[str, str]]) -> None:
     path : Path
         A GeoPackage holding those layers (written by pyogrio).
     styles : dict
+        Layer name -> (geometry column name, QML text), e.g. from :func:`default_styles`.
     """
     con = sqlite3.connect(path)
     try:

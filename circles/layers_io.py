@@ -93,6 +93,7 @@ def layers_to_files(inputs: Inputs) -> dict[str, bytes]:
     Parameters
     ----------
     inputs : Inputs
+        Region-wide (or one area's) layers in WGS-84.
 
     Returns
     -------
@@ -125,6 +126,7 @@ def layers_from_files(files: dict[str, bytes]) -> Inputs:
     Parameters
     ----------
     files : dict of str to bytes
+        File name -> content, as :func:`layers_to_files` made them.
 
     Returns
     -------
@@ -175,7 +177,9 @@ def write_layers(inputs: Inputs, folder: Path) -> int:
     Parameters
     ----------
     inputs : Inputs
+        The layers to write, in WGS-84.
     folder : Path
+        The folder to write into.
 
     Returns
     -------
@@ -196,6 +200,7 @@ def read_layers(folder: Path) -> Inputs:
     Parameters
     ----------
     folder : Path
+        The folder :func:`write_layers` wrote.
 
     Returns
     -------

@@ -197,7 +197,23 @@ class TravelMode:
 
 
 def mode_name(text: str) -> str:
-    """The canonical name of a mode (``"bike"`` -> ``"bicycle"``), or an InputError naming the modes."""
+    """The canonical name of a mode (``"bike"`` -> ``"bicycle"``), or an InputError naming the modes.
+
+    Parameters
+    ----------
+    text : str
+        A mode name or alias as the user wrote it (case and surrounding white space ignored).
+
+    Returns
+    -------
+    str
+        A key of :data:`MODES`.
+
+    Raises
+    ------
+    InputError
+        When ``text`` names no mode (its parameter is ``mode``).
+    """
     key = str(text).strip().lower()
     key = MODE_ALIASES.get(key, key)
     if key not in MODES:
@@ -264,6 +280,7 @@ def mode_ways(ways: gpd.GeoDataFrame, mode: TravelMode) -> gpd.GeoDataFrame:
     ways : GeoDataFrame
         Ways read, with ``net_<network>`` flags or walkways only.
     mode : TravelMode
+        The mode; its ``network`` names the ``net_<network>`` column used.
 
     Returns
     -------
@@ -298,6 +315,7 @@ def class_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> dict[str, floa
     ways : GeoDataFrame
         The mode's ways, with ``osm_id``, ``highway`` and ``maxspeed``.
     mode : TravelMode
+        A driving mode; its ``drive_speeds`` is ``"table"`` or ``"observed"``.
 
     Returns
     -------
@@ -328,6 +346,7 @@ def way_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> np.ndarray:
     ways : GeoDataFrame
         The mode's ways (:func:`mode_ways`), with ``highway`` and ``maxspeed`` columns.
     mode : TravelMode
+        The mode: its fixed speed (km/h), whether ``maxspeed`` caps it, its congestion factor.
 
     Returns
     -------
@@ -354,6 +373,7 @@ def way_rates(ways: gpd.GeoDataFrame, mode: TravelMode) -> tuple[np.ndarray, np.
     ways : GeoDataFrame
         The mode's ways (tag columns).
     mode : TravelMode
+        The mode: its speeds and whether it keeps to one-way streets.
 
     Returns
     -------
@@ -385,6 +405,7 @@ def mode_network(ways: gpd.GeoDataFrame, mode: TravelMode) -> WalkNetwork:
         :func:`circles.sources.way_filters.network_flags`), or walkways only; in their
         CRS (WGS-84 when none is set).
     mode : TravelMode
+        The mode whose ways, speeds and access speed (km/h) are used.
 
     Returns
     -------
@@ -414,6 +435,7 @@ def top_speed_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> float:
     ways : GeoDataFrame
         Ways read, with ``net_<network>`` flags.
     mode : TravelMode
+        The mode whose fixed speed or ways' speeds (km/h) are used.
 
     Returns
     -------

@@ -13,6 +13,16 @@ def safe_name(name: str) -> str:
     """A name with no path separators, dots or control characters (letters of any script kept).
 
     ``"罗湖区"`` stays ``"罗湖区"``; ``"../../x"`` becomes ``"x"``; nothing left gives ``"area"``.
+
+    Parameters
+    ----------
+    name : str
+        A study-area name as the user gave it.
+
+    Returns
+    -------
+    str
+        Runs of other characters replaced by ``_``; leading and trailing ``.``, ``_``, ``-`` removed.
     """
     cleaned = re.sub(r"[^\w\-]+", "_", name, flags=re.UNICODE).strip("._-")
     return cleaned or "area"
@@ -29,10 +39,12 @@ def area_folder_name(name: str) -> str:
     Parameters
     ----------
     name : str
+        The study-area name as the user gave it.
 
     Returns
     -------
     str
+        The folder name (no path separators).
     """
     safe = safe_name(name)
     if safe == name and len(name.encode("utf-8")) <= MAX_SAFE_NAME_BYTES:
@@ -44,6 +56,16 @@ def area_folder_names(names: list[str]) -> list[str]:
     """:func:`area_folder_name` for each name; names whose folders differ only in letter case get hashes.
 
     Case-insensitive file systems (macOS, Windows) would put ``West`` and ``west`` in one folder.
+
+    Parameters
+    ----------
+    names : list of str
+        The study-area names of one batch, each as the user gave it.
+
+    Returns
+    -------
+    list of str
+        One folder name per name, in the same order.
     """
     folders = [area_folder_name(n) for n in names]
     counts: dict[str, int] = {}
@@ -56,7 +78,18 @@ def area_folder_names(names: list[str]) -> list[str]:
 
 
 def name_hash(name: str) -> str:
-    """First 8 hex digits of the SHA-256 of a name (UTF-8)."""
+    """First 8 hex digits of the SHA-256 of a name (UTF-8).
+
+    Parameters
+    ----------
+    name : str
+        The exact name hashed (lone surrogates kept with ``surrogatepass``).
+
+    Returns
+    -------
+    str
+        Eight lower-case hex digits.
+    """
     return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 

@@ -284,6 +284,7 @@ class WalkNetwork:
         Parameters
         ----------
         min_island_m : float
+            Least total street length of a component whose edges may be snapped onto, metres.
 
         Returns
         -------

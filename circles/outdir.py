@@ -12,7 +12,6 @@ and swapped into place in one step, so a killed run leaves the previous folder.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from circles.errors import OutputError
+from circles.markers import MARKER_NAME, legacy_marker, marker_text, read_marker
 from circles.names import area_folder_name, area_folder_names, safe_name
 from circles.tempdirs import (
     atomic_write_text,
@@ -27,7 +27,6 @@ from circles.tempdirs import (
     new_temp_dir,
     remove_circles_dir,
     replace_dir,
-    writer_identity,
 )
 
 __all__ = [
@@ -42,13 +41,6 @@ __all__ = [
     "safe_name",
 ]
 
-#: The marker file inside every folder circles writes.
-MARKER_NAME = ".circles-output.json"
-#: What an area folder written before markers existed may hold.
-LEGACY_AREA_FILES = frozenset(
-    {"map.html", "map.png", "summary.json", "summary.csv", "homes.gpkg", "facilities.gpkg"}
-    | {"service_areas.gpkg", "proposed_sites.gpkg", "proposed_sites.csv", "circles.gpkg"}
-)
 #: Room kept for the longest file circles writes inside a folder (and GeoPackage journals).
 _INNER_NAME_BYTES = 64
 
@@ -72,34 +64,6 @@ class OutputTarget:
     requested: Path
     path: Path
     marker: dict | None
-
-
-def read_marker(folder: Path) -> dict | None:
-    """The marker of a folder circles wrote, or None (no marker, unreadable, or not circles')."""
-    try:
-        marker = json.loads((Path(folder) / MARKER_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(marker, dict) or marker.get("tool", {}).get("name") != "circles":
-        return None
-    return marker
-
-
-def marker_text(*, kind: str, state: str, name: str | None, folder: str, files=(), fingerprint=None) -> str:
-    """The JSON text of a marker (see :data:`MARKER_NAME`)."""
-    from circles import __version__
-
-    marker = {
-        "tool": {"name": "circles", "version": __version__},
-        "kind": kind,
-        "state": state,
-        "name": name,
-        "folder": folder,
-        "files": sorted(files),
-        "fingerprint": fingerprint,
-        "writer": writer_identity(),
-    }
-    return json.dumps(marker, ensure_ascii=False, indent=2) + "\n"
 
 
 def check_output_dir(
@@ -155,7 +119,7 @@ def _check_existing(path: Path, where: str, kind: str, area_name: str | None) ->
         ) from None
     if not entries:
         return None
-    marker = read_marker(path) or _legacy_marker(path, entries)
+    marker = read_marker(path) or legacy_marker(path, entries)
     if marker is None or marker.get("state") != "complete":
         shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
         raise OutputError(
@@ -191,47 +155,6 @@ def _check_existing(path: Path, where: str, kind: str, area_name: str | None) ->
                 fix="move those files out or choose another `out_dir`",
             )
     return marker
-
-
-def _legacy_marker(path: Path, entries: set[str]) -> dict | None:
-    """A marker for a folder written by circles before markers existed, when it can be shown.
-
-    One area's results: only files circles writes, and a summary.json naming circles as
-    its tool. A batch: circles' index page, a summary table and such area folders only. Their
-    results carry no fingerprint, so a batch recomputes them.
-    """
-    if MARKER_NAME in entries:
-        return None
-    if entries <= LEGACY_AREA_FILES and "summary.json" in entries:
-        try:
-            summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if isinstance(summary, dict) and summary.get("tool", {}).get("name") == "circles":
-            name = summary.get("name")
-            return {
-                "kind": "area",
-                "state": "complete",
-                "name": name,
-                "files": sorted(entries),
-                "legacy": True,
-            }
-        return None
-    folders = {e for e in entries if (path / e).is_dir() and not (path / e).is_symlink()}
-    if entries - folders == {"index.html", "summary.csv"} and folders and _circles_index(path / "index.html"):
-        areas = [
-            read_marker(path / f) or _legacy_marker(path / f, set(os.listdir(path / f))) for f in folders
-        ]
-        if all(a is not None and a.get("kind") == "area" for a in areas):
-            return {"kind": "batch", "state": "complete", "name": None, "files": [], "legacy": True}
-    return None
-
-
-def _circles_index(path: Path) -> bool:
-    try:
-        return "<title>circles: " in path.read_text(encoding="utf-8", errors="replace")[:2000]
-    except OSError:
-        return False
 
 
 def _check_creatable(path: Path, where: str) -> Path:
@@ -353,7 +276,23 @@ def output_folder(
 
 
 def prepare_batch_dir(out_dir: str | Path) -> Path:
-    """Check and create a batch folder, and mark it as circles'; returns its resolved path."""
+    """Check and create a batch folder, and mark it as circles'; returns its resolved path.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The batch's output folder (checked with :func:`check_output_dir`, ``kind="batch"``).
+
+    Returns
+    -------
+    Path
+        The folder, absolute with symbolic links resolved.
+
+    Raises
+    ------
+    OutputError
+        When the folder may not be used or cannot be created.
+    """
     target = check_output_dir(out_dir, kind="batch")
     try:
         target.path.mkdir(parents=True, exist_ok=True)

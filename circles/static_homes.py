@@ -40,6 +40,18 @@ def compound_path(geoms: np.ndarray, *, closed: bool = True):
 
     Exteriors run anticlockwise and holes clockwise, so holes stay open under either fill
     rule; the path is drawn by one artist however many polygons there are.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Polygons and multipolygons (or lines, with ``closed=False``), in the axes' coordinates.
+    closed : bool, default True
+        True to draw the rings of polygons as closed outlines; False to draw lines as open paths.
+
+    Returns
+    -------
+    matplotlib.path.Path or None
+        The compound path, or None when ``geoms`` has no coordinates.
     """
     from matplotlib.path import Path as MplPath
 
@@ -62,7 +74,19 @@ def compound_path(geoms: np.ndarray, *, closed: bool = True):
 
 
 def add_path(ax: Axes, geoms: np.ndarray, *, closed: bool = True, **style) -> None:
-    """Add ``geoms`` (polygons, or lines with ``closed=False``) to ``ax`` as one ``PathPatch``."""
+    """Add ``geoms`` (polygons, or lines with ``closed=False``) to ``ax`` as one ``PathPatch``.
+
+    Parameters
+    ----------
+    ax : Axes
+        The matplotlib axes to draw on, in the same coordinates as ``geoms``.
+    geoms : numpy.ndarray of shapely geometries
+        The shapes to draw; nothing is added when they are all empty.
+    closed : bool, default True
+        True for filled polygons, False for open lines (the patch is then not filled).
+    **style
+        Passed to :class:`matplotlib.patches.PathPatch` (``facecolor``, ``linewidth``, ``zorder``, ...).
+    """
     from matplotlib.patches import PathPatch
 
     path = compound_path(geoms, closed=closed)
@@ -81,7 +105,20 @@ def add_framed_patch(ax: Axes, patch) -> None:
 
 
 def home_bounds(homes: gpd.GeoDataFrame, crs) -> NDArray[np.float64]:
-    """Bounds (x0, y0, x1, y1) of the homes in ``crs``, from their own bounds' corners."""
+    """Bounds (x0, y0, x1, y1) of the homes in ``crs``, from their own bounds' corners.
+
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        The homes, in their own CRS.
+    crs : pyproj.CRS or str
+        The CRS to give the bounds in (the picture's local projected CRS).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``[x0, y0, x1, y1]`` in ``crs`` units (metres for UTM), all NaN when there are no homes.
+    """
     if len(homes) == 0:
         return np.full(4, np.nan)
     x0, y0, x1, y1 = homes.total_bounds
@@ -91,7 +128,20 @@ def home_bounds(homes: gpd.GeoDataFrame, crs) -> NDArray[np.float64]:
 
 
 def home_ranks(homes: gpd.GeoDataFrame, labels: list[str]) -> NDArray[np.int64]:
-    """Drawing rank per home: covered bands 0.., gap ``len(labels) - 1``, unreachable next, -1 none."""
+    """Drawing rank per home: covered bands 0.., gap ``len(labels) - 1``, unreachable next, -1 none.
+
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        The homes with their ``band`` label and ``covered`` flag (as in ``StudyResult.homes``).
+    labels : list of str
+        The band labels in order; the last one is the band beyond the threshold.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        One rank per home, in the order of ``homes``.
+    """
     band = homes["band"].to_numpy(dtype=object)
     covered = homes["covered"].to_numpy(dtype=bool)
     rank = np.full(len(homes), -1, dtype=np.int64)

@@ -65,6 +65,7 @@ def render_png(
     Parameters
     ----------
     result : StudyResult
+        The study to draw.
     path : str or Path
         Output ``.png`` file.
     dpi : int
@@ -107,7 +108,24 @@ def build_figure(
     size_in: tuple[float, float] = (8.0, 8.0),
     proposed_sites: gpd.GeoDataFrame | None = None,
 ) -> Figure:
-    """The matplotlib figure :func:`render_png` saves (parameters as there), not yet drawn."""
+    """The matplotlib figure :func:`render_png` saves (parameters as there), not yet drawn.
+
+    Parameters
+    ----------
+    result : StudyResult
+        The study to draw.
+    dpi : int, default 150
+        Dots per inch; the figure is ``size_in * dpi`` pixels.
+    size_in : tuple of float, default (8.0, 8.0)
+        Width and height, in inches.
+    proposed_sites : GeoDataFrame, optional
+        Points with optional ``rank``, drawn as numbered pink squares.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure with an Agg canvas attached.
+    """
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

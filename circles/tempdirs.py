@@ -58,12 +58,36 @@ def writer_identity() -> dict:
 
 
 def temp_name(prefix: str = TEMP_PREFIX, suffix: str = "") -> str:
-    """A fresh temporary name owned by this process."""
+    """A fresh temporary name owned by this process.
+
+    Parameters
+    ----------
+    prefix : str, default TEMP_PREFIX
+        The start of the name (:data:`TEMP_PREFIX` or :data:`OLD_PREFIX`).
+    suffix : str, default ""
+        Appended after the random part, e.g. ``".part"``.
+
+    Returns
+    -------
+    str
+        ``<prefix><pid>-<start>-<8 hex digits><suffix>``, a bare name (no folder).
+    """
     return f"{prefix}{os.getpid()}-{_own_start()}-{secrets.token_hex(4)}{suffix}"
 
 
 def new_temp_dir(parent: Path) -> Path:
-    """Create a temporary folder owned by this process in ``parent`` (mode 0700)."""
+    """Create a temporary folder owned by this process in ``parent`` (mode 0700).
+
+    Parameters
+    ----------
+    parent : Path
+        The existing folder to create it in.
+
+    Returns
+    -------
+    Path
+        The new, empty folder.
+    """
     for _ in range(100):
         path = Path(parent) / temp_name()
         try:
@@ -75,7 +99,15 @@ def new_temp_dir(parent: Path) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file through a temporary sibling and rename it into place."""
+    """Write a text file through a temporary sibling and rename it into place.
+
+    Parameters
+    ----------
+    path : Path
+        The file to create or replace.
+    text : str
+        The whole content, written as UTF-8.
+    """
     path = Path(path)
     tmp = path.parent / temp_name(suffix=".part")
     try:
@@ -88,7 +120,13 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def owner_alive(name: str) -> bool:
-    """Whether the process named in a temporary entry's name is still running (True if unsure)."""
+    """Whether the process named in a temporary entry's name is still running (True if unsure).
+
+    Parameters
+    ----------
+    name : str
+        A folder entry's name; names not of circles' temporary form count as alive.
+    """
     m = _DEBRIS.match(name)
     if m is None:
         return True
@@ -97,7 +135,15 @@ def owner_alive(name: str) -> bool:
 
 
 def remove_circles_dir(path: Path, marker_name: str) -> None:
-    """Remove a folder circles wrote, its marker last (so a half-removed folder stays recognisable)."""
+    """Remove a folder circles wrote, its marker last (so a half-removed folder stays recognisable).
+
+    Parameters
+    ----------
+    path : Path
+        The folder to remove; nothing happens if it does not exist.
+    marker_name : str
+        The name of the marker file inside it, removed after everything else.
+    """
     path = Path(path)
     try:
         entries = os.listdir(path)

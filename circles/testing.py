@@ -44,6 +44,7 @@ class HandGraph:
         Parameters
         ----------
         name : str
+            A key of :attr:`nodes`, e.g. ``"A"``.
 
         Returns
         -------
@@ -158,6 +159,7 @@ def reference_distances(net: WalkNetwork, facilities: Snapped, points: Snapped) 
     Parameters
     ----------
     net : WalkNetwork
+        The network, in a projected CRS (metres).
     facilities, points : Snapped
         Snapped onto ``net``.
 
@@ -213,7 +215,13 @@ def overpass_predicate(text: str):
     conditions = re.findall(r'\["([^"]+)"(?:(!~|~|=)"([^"]*)")?\]', text)
 
     def passes(tags: dict[str, str]) -> bool:
-        """True when ``tags`` meet every condition."""
+        """True when ``tags`` meet every condition.
+
+        Parameters
+        ----------
+        tags : dict of str to str
+            An OSM way's tags, key to value.
+        """
         for key, op, pattern in conditions:
             present = key in tags
             if not op and not present:

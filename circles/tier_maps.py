@@ -60,7 +60,9 @@ def add_tier_layers(
     fm : module
         ``folium``.
     m : folium.Map
+        The study's map, to which the layers are added.
     result : StudyResult
+        The study whose tier areas and facilities' tiers are drawn.
     display : Display, optional
         WGS-84 (default) or GCJ-02 coordinates (for an Amap or Tencent basemap).
     """

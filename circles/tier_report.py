@@ -28,6 +28,7 @@ def tier_rows(tiers: TiersSummary, *, estimated: bool) -> pd.DataFrame:
     Parameters
     ----------
     tiers : TiersSummary
+        The study's tier figures (``StudySummary.tiers``).
     estimated : bool
         Whether the residents are estimated (said in a column).
 
@@ -98,6 +99,7 @@ def unit_rows(tiers: TiersSummary) -> pd.DataFrame:
     Parameters
     ----------
     tiers : TiersSummary
+        The study's tier figures; its ``units`` give the rows.
 
     Returns
     -------
@@ -112,6 +114,7 @@ def write_tier_files(result: StudyResult, folder: Path) -> None:
     Parameters
     ----------
     result : StudyResult
+        The study; nothing is written when it has no tiers.
     folder : Path
         The (temporary) output folder.
     """
@@ -136,6 +139,7 @@ def tier_lines(result: StudyResult) -> list[str]:
     Parameters
     ----------
     result : StudyResult
+        The study; no lines when it has no tiers.
 
     Returns
     -------

@@ -87,7 +87,9 @@ class TierUnitFigure:
     Attributes
     ----------
     unit : str
+        The unit's name (the sub-area's ``name``).
     tier : str
+        The tier's name.
     residents : float
         Residents of the homes inside the unit.
     facilities_inside : int
@@ -95,6 +97,7 @@ class TierUnitFigure:
     residents_per_facility : float or None
         None when the unit holds no facility of the tier.
     target_residents_per_facility : float or None
+        The tier's target (:attr:`circles.tiers.Tier.target_residents_per_facility`), None when it has none.
     covered_share : float or None
         Share of the unit's residents within the tier's threshold.
     """
@@ -137,6 +140,7 @@ class TiersSummary:
     Attributes
     ----------
     tiers : tuple of TierFigure
+        One figure per tier, in the plan's order.
     all_tiers : BandFigure
         Homes and residents within every tier's threshold at once (the
         "county-township-village" full-coverage figure).
@@ -147,6 +151,7 @@ class TiersSummary:
     access_legs : str
         How the legs between points and the road were costed.
     warnings : tuple of str
+        Warnings found while measuring the tiers (one line each).
     """
 
     tiers: tuple[TierFigure, ...]

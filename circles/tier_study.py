@@ -55,7 +55,9 @@ def tier_settings(tier: Tier, mode: TravelMode, settings: TravelSettings) -> Tra
     Parameters
     ----------
     tier : Tier
+        The tier: its threshold in minutes.
     mode : TravelMode
+        The tier's mode: its walking speed, or for other modes the access-leg speed (km/h).
     settings : TravelSettings
         The study's settings (access legs, islands, buffer).
 
@@ -79,6 +81,7 @@ def tier_modes(plan: TierPlan, settings: TravelSettings) -> dict[str, TravelMode
     Parameters
     ----------
     plan : TierPlan
+        The tiers and the plan's cycling, e-bike and driving speeds.
     settings : TravelSettings
         Its walking speed walks every access leg.
 
@@ -97,7 +100,9 @@ def tier_margin_m(ways: gpd.GeoDataFrame, plan: TierPlan, settings: TravelSettin
     ways : GeoDataFrame
         Region-wide ways with ``net_<network>`` flags.
     plan : TierPlan
+        The tiers, their thresholds (minutes) and modes.
     settings : TravelSettings
+        The study's settings: walking speed (km/h) and longest access leg (metres).
 
     Returns
     -------
@@ -132,9 +137,11 @@ def run_tiers(
     facilities, homes : GeoDataFrame
         Clipped study inputs (WGS-84); facilities in the same order as the study's table.
     population : HomePopulation
+        Residents per home, in the order of ``homes``.
     settings : TravelSettings
         Access-leg cap, island size, area buffer and walking speed.
     plan : TierPlan
+        The tiers to measure and how facilities are assigned to them.
     inside_area : ndarray of bool, optional
         Per facility: inside the study area.
     subareas : GeoDataFrame, optional
@@ -142,7 +149,9 @@ def run_tiers(
     walk_network : WalkNetwork, optional
         The study's walk network, reused by walking tiers at the same speed.
     search_plan : SearchPlan, optional
+        How bounded searches run (the times found do not depend on it).
     progress : callable, optional
+        Called with a one-line description of each stage as it starts.
 
     Returns
     -------
@@ -367,7 +376,9 @@ def with_tier_columns(measured, run: TierRun):
     Parameters
     ----------
     measured : Measured
+        The study as measured, before the tiers' columns are added.
     run : TierRun
+        From :func:`run_tiers`: its ``home_columns`` and ``facility_columns`` are added.
 
     Returns
     -------

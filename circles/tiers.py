@@ -77,6 +77,7 @@ def check_tier_name(name: str) -> str:
     Parameters
     ----------
     name : str
+        A tier name as the user wrote it.
 
     Returns
     -------
@@ -205,6 +206,7 @@ def parse_tier(spec: str, default_mode: str = "walk") -> Tier:
     Parameters
     ----------
     spec : str
+        The tier as written on the command line, e.g. ``"village:15"`` or ``"county:30:drive:50000"``.
     default_mode : str
         Mode of a spec that names none.
 
@@ -250,6 +252,7 @@ def read_plan(path: str | Path) -> TierPlan:
     Parameters
     ----------
     path : str or Path
+        The ``.toml`` file.
 
     Returns
     -------
@@ -332,6 +335,7 @@ def classify(facilities: gpd.GeoDataFrame, plan: TierPlan) -> np.ndarray:
         With ``name`` (and for OSM facilities ``amenity``/``healthcare``) columns, and
         the plan's ``tier_column`` when it names one.
     plan : TierPlan
+        The tiers, their rules and the plan's ``tier_column``.
 
     Returns
     -------

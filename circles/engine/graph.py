@@ -123,8 +123,11 @@ class TravelGraph:
         Parameters
         ----------
         node_xy : array_like, shape (n, 2)
+            Node coordinates in a projected CRS, metres.
         edge_u, edge_v : array_like of int
+            The two end nodes of each edge (indices into ``node_xy``).
         edge_length_m : array_like of float
+            Length of each edge, metres.
         speed_m_per_min : float
             Converts metres to minutes (:attr:`cost_per_min`); it changes no distance.
 
@@ -251,6 +254,7 @@ class TravelGraph:
         Parameters
         ----------
         source_edge : ndarray of int64
+            The edge each source attaches to (indices into the edges).
         to_u, to_v : ndarray of float64
             Arc costs from each virtual source to its edge's two ends.
 

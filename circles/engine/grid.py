@@ -48,6 +48,7 @@ def ranks_within(counts: NDArray[np.int64]) -> NDArray[np.int64]:
     Parameters
     ----------
     counts : ndarray of int64
+        Non-negative run lengths.
 
     Returns
     -------
@@ -146,6 +147,7 @@ class NodeGrid:
         xy : array_like, shape (p, 2)
             Disc centres, metres.
         radius_m : float or array_like of shape (p,)
+            Disc radii, metres (one for all discs, or one per disc).
 
         Returns
         -------
@@ -179,7 +181,9 @@ class NodeGrid:
         Parameters
         ----------
         xy : array_like, shape (p, 2)
+            Disc centres, metres.
         radius_m : float or array_like of shape (p,)
+            Disc radii, metres (one for all discs, or one per disc).
 
         Returns
         -------
@@ -193,7 +197,9 @@ class NodeGrid:
         Parameters
         ----------
         xy : array_like, shape (p, 2)
+            Disc centres, metres.
         radius_m : float or array_like of shape (p,)
+            Disc radii, metres (one for all discs, or one per disc).
 
         Returns
         -------
@@ -242,7 +248,9 @@ class NodeGrid:
         xy : array_like, shape (p, 2)
             Disc centres, metres.
         radius_m : float or array_like of shape (p,)
+            Disc radii, metres (one for all discs, or one per disc).
         source_edge : ndarray of int64
+            The edge each virtual source attaches to (indices into the graph's edges).
         to_u, to_v : ndarray of float64
             Arc costs from each virtual source to its edge's ends.
 

@@ -37,6 +37,7 @@ class PairCosts:
     cost : ndarray of float64
         Cost units (metres for walking), both access legs included; may be 0.
     n_sources, n_points : int
+        How many sources and points were given (attached or not).
     """
 
     source: NDArray[np.int64]
@@ -65,6 +66,7 @@ def pair_costs(
     Parameters
     ----------
     graph : TravelGraph
+        The network to search, costed in its own units (metres or seconds).
     sources : Snapped
         E.g. candidate sites or clinics; unattached ones have no pairs.
     points : Snapped

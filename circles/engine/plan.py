@@ -59,6 +59,7 @@ class SearchPlan:
         Parameters
         ----------
         n_nodes : int
+            Nodes of the graph to be searched.
 
         Returns
         -------
@@ -73,6 +74,7 @@ def search_graph(graph: TravelGraph, towards: bool) -> TravelGraph:
     Parameters
     ----------
     graph : TravelGraph
+        The network as built (travel along its arcs' directions).
     towards : bool
         Travel from each node to the facilities.
 
@@ -89,6 +91,7 @@ def node_grid(graph: TravelGraph) -> NodeGrid:
     Parameters
     ----------
     graph : TravelGraph
+        The search graph whose nodes are gridded.
 
     Returns
     -------
@@ -111,7 +114,9 @@ def source_discs(
     Parameters
     ----------
     graph : TravelGraph
+        The search graph: node positions (metres), edge lengths and cost per metre.
     edge : ndarray of int64
+        The edge each source attaches to.
     along_m, leg_m : ndarray of float64
         Position along the edge and access leg of each source, metres.
     limit : float
@@ -146,7 +151,9 @@ def nearby_groups(
     Parameters
     ----------
     grid : NodeGrid
+        The search graph's node grid (:func:`node_grid`).
     plan : SearchPlan
+        The search choices; ``plan.tile_nodes`` sets the group size.
     xy : ndarray, shape (k, 2)
         Attachment points of the sources.
     radius_m : ndarray, shape (k,)

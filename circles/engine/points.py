@@ -60,6 +60,7 @@ class Snapped:
         Parameters
         ----------
         parts : list of Snapped
+            The point sets, snapped onto the same network.
 
         Returns
         -------

@@ -282,6 +282,7 @@ def nearest_facility(
     Parameters
     ----------
     graph : TravelGraph
+        The network to search, costed in its own units (metres or seconds).
     facilities, points : Snapped
         Facilities and homes snapped onto the network.
     limit : float
@@ -289,6 +290,7 @@ def nearest_facility(
     towards : bool
         Travel from the points to the facilities (default); see :func:`search`.
     plan : SearchPlan, optional
+        How bounded searches run (the costs found do not depend on it).
 
     Returns
     -------

@@ -69,7 +69,9 @@ def service_area_specs(result: StudyResult, display: Display) -> list[tuple[floa
     Parameters
     ----------
     result : StudyResult
+        The study whose service areas and residents per band are drawn.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     """
     areas = result.service_areas.sort_values("band_min", ascending=False).reset_index(drop=True)
     residents = {w.minutes: w.population for w in result.summary.coverage.within}
@@ -108,7 +110,9 @@ def catchment_spec(result: StudyResult, display: Display) -> dict | None:
     Parameters
     ----------
     result : StudyResult
+        The study whose catchment areas and facilities are drawn.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     """
     frame = result.catchment_areas
     if frame is None or len(frame) == 0:
@@ -147,6 +151,7 @@ def subarea_spec(result: StudyResult, subareas: gpd.GeoDataFrame, display: Displ
     subareas : GeoDataFrame
         The sub-area polygons, in the summary's order.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     """
     figures = [s for s in result.summary.subareas if s.name != "(outside sub-areas)"]
     names = [str(bound_text(str(n))) for n in subareas["name"]] if "name" in subareas else []

@@ -98,6 +98,7 @@ def use_resources(m: folium.Map, *, inline: bool = True) -> None:
     Parameters
     ----------
     m : folium.Map
+        The map whose page resources are replaced.
     inline : bool
         Inline Leaflet in the page (draws offline); otherwise link it from a CDN.
     """

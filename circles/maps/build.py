@@ -90,6 +90,7 @@ def map_options(options: MapOptions | None = None, **changes: Any) -> MapOptions
     Parameters
     ----------
     options : MapOptions, optional
+        The options to start from; :class:`MapOptions` defaults when None.
     **changes : object
         Fields of :class:`MapOptions`, and ``offline``.
     """
@@ -210,7 +211,9 @@ def build_map(
     Parameters
     ----------
     result : StudyResult
+        The study to draw.
     options : MapOptions, optional
+        Basemap, layers and offline drawing; :func:`map_options` defaults when None.
     proposed_sites : GeoDataFrame, optional
         Points with optional ``name``, ``rank`` and ``gain_population`` columns.
     subareas : GeoDataFrame, optional
@@ -291,9 +294,11 @@ def save_map(
     Parameters
     ----------
     result : StudyResult
+        The study to draw.
     path : str or Path
         Output ``.html`` file.
     options : MapOptions, optional
+        Basemap, layers and offline drawing; :func:`map_options` defaults when None.
     proposed_sites, subareas : GeoDataFrame, optional
         See :func:`build_map`.
     **changes

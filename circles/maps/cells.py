@@ -33,6 +33,7 @@ def surface_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     Parameters
     ----------
     geoms : GeoSeries
+        Homes (points or polygons), in any CRS.
     """
     pts = np.where(geoms.geom_type == "Point", geoms.values, geoms.representative_point().values)
     return gpd.GeoSeries(pts, crs=geoms.crs)
@@ -189,7 +190,9 @@ def cell_specs(hexes: gpd.GeoDataFrame, threshold_min: float, display: Display) 
     hexes : GeoDataFrame
         From :func:`aggregate_hexes`.
     threshold_min : float
+        The coverage threshold in minutes, named in the layers' labels.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
 
     Returns
     -------
@@ -254,7 +257,9 @@ def level_specs(
     levels : list
         From :func:`hex_levels`.
     threshold_min : float
+        The coverage threshold in minutes, named in the layers' labels.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     """
     cells, dots = [], []
     for lo, hi, grid in levels:

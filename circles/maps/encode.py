@@ -42,6 +42,7 @@ class Display:
         Parameters
         ----------
         lon_lat : ndarray, shape (n, 2)
+            WGS-84 longitude and latitude, in degrees.
         """
         if not self.gcj02 or len(lon_lat) == 0:
             return lon_lat
@@ -56,6 +57,7 @@ class Display:
         Parameters
         ----------
         geoms : ndarray of shapely geometry
+            Geometries in WGS-84 degrees.
         """
         if not self.gcj02:
             return geoms
@@ -81,6 +83,7 @@ def encode_points(lon_lat: NDArray[np.float64], display: Display, step: float = 
     lon_lat : ndarray, shape (n, 2)
         WGS-84.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     step : float
         Rounding, degrees.
     """
@@ -96,6 +99,7 @@ def encode_lines(geoms: NDArray[np.object_], display: Display, step: float = STE
     geoms : ndarray of shapely geometry
         WGS-84.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     step : float
         Rounding, degrees.
     """
@@ -120,6 +124,7 @@ def encode_polygons(geoms: NDArray[np.object_], display: Display, step: float = 
     geoms : ndarray of shapely geometry
         WGS-84.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     step : float
         Rounding, degrees.
     """
@@ -182,6 +187,7 @@ def drawable(frame: gpd.GeoDataFrame, display: Display) -> gpd.GeoDataFrame:
     frame : GeoDataFrame
         In any CRS.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     """
     out = frame.to_crs("EPSG:4326").reset_index(drop=True)
     out.geometry = shapely.set_precision(display.geoms(out.geometry.values), POINT_STEP_DEG)

@@ -58,7 +58,9 @@ def legend_html(result: StudyResult, parts: LegendParts, attribution: str) -> st
     Parameters
     ----------
     result : StudyResult
+        The study whose settings and figures the legend describes.
     parts : LegendParts
+        The band labels and colours, and which optional layers the map has.
     attribution : str
         HTML credit of the basemap and data (already safe).
 

@@ -52,6 +52,7 @@ def read_metadata(path: Path) -> TileFileInfo:
     Parameters
     ----------
     path : Path
+        The ``.mbtiles`` file (an SQLite database).
 
     Returns
     -------
@@ -105,6 +106,7 @@ def tile_range(bounds: tuple[float, float, float, float], zoom: int) -> tuple[in
     bounds : tuple of float
         ``(west, south, east, north)`` in degrees.
     zoom : int
+        The XYZ zoom level.
     """
     n = 2**zoom
     west, south, east, north = bounds

@@ -52,6 +52,7 @@ def overview_spec(table: pd.DataFrame, shapes: list[shapely.Geometry | None], mi
     table : DataFrame
         The combined table (``name``, ``folder``, ``covered_share``).
     shapes : list of shapely geometry or None
+        Each area's outline in WGS-84, in the order of ``table``; None for an area without one.
     minutes : str
         The threshold as shown.
     """

@@ -30,6 +30,7 @@ def facility_names(facilities: gpd.GeoDataFrame) -> list[str]:
     Parameters
     ----------
     facilities : GeoDataFrame
+        The facilities, with ``facility_id`` and optionally ``name``.
     """
     names = facilities["name"] if "name" in facilities else pd.Series(None, index=facilities.index)
     return [
@@ -44,6 +45,7 @@ def band_table(result: StudyResult) -> tuple[list[str], list[str]]:
     Parameters
     ----------
     result : StudyResult
+        The study whose bands (minutes) and threshold are shown.
     """
     labels = band_labels(tuple(result.settings.bands_min or ()))
     colours = band_colours(labels, result.settings.threshold_min)
@@ -60,6 +62,7 @@ def home_props(result: StudyResult, notes: list[str]) -> dict[str, list]:
     Parameters
     ----------
     result : StudyResult
+        The study whose homes are drawn.
     notes : list of str
         The page's table of notes, extended in place.
     """
@@ -109,11 +112,13 @@ def home_specs(
     Parameters
     ----------
     result : StudyResult
+        The study whose homes are drawn.
     props : dict
         From :func:`home_props`.
     colours : list of str
         Colour per band index.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     points : GeoSeries, optional
         A point per home (WGS-84): draw the homes as dots there (many homes) instead of
         their footprints.
@@ -170,7 +175,9 @@ def facility_specs(
     Parameters
     ----------
     result : StudyResult
+        The study whose facilities and catchments are drawn.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     label_min_zoom : int, optional
         Show names only from this zoom on.
     radius_px : int
@@ -234,6 +241,7 @@ def proposed_sites_wgs84(sites: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | N
     Parameters
     ----------
     sites : GeoDataFrame, optional
+        The caller's proposed sites, in any CRS; None for none.
     """
     if sites is None:
         return None
@@ -252,7 +260,9 @@ def site_spec(sites: gpd.GeoDataFrame, threshold_min: float, display: Display) -
     sites : GeoDataFrame
         WGS-84 points.
     threshold_min : float
+        The coverage threshold in minutes, named in the popups.
     display : Display
+        WGS-84 or GCJ-02 coordinates (for Chinese basemaps).
     """
     ranks, titles, gains = [], [], []
     for i, site in sites.iterrows():

@@ -53,6 +53,7 @@ def street_lines(network: WalkNetwork, simplify_m: float = SIMPLIFY_M) -> NDArra
     Parameters
     ----------
     network : WalkNetwork
+        The network whose edges are drawn (in its local CRS).
     simplify_m : float
         Douglas-Peucker tolerance in metres.
 

@@ -78,6 +78,7 @@ def band_area_colour(index: int) -> str:
     Parameters
     ----------
     index : int
+        Position of the band, shortest first (from 0); bands beyond the palette share its last colour.
     """
     return BAND_AREA_COLOURS[min(index, len(BAND_AREA_COLOURS) - 1)]
 
@@ -88,6 +89,7 @@ def hex_layer_name(threshold_min: float) -> str:
     Parameters
     ----------
     threshold_min : float
+        The coverage threshold in minutes.
     """
     return f"Residents within {threshold_min:g} min (hexagons)"
 
@@ -98,6 +100,7 @@ def uncovered_layer_name(threshold_min: float) -> str:
     Parameters
     ----------
     threshold_min : float
+        The coverage threshold in minutes.
     """
     return f"Residents beyond {threshold_min:g} min (per hexagon)"
 
@@ -108,6 +111,7 @@ def share_class(share: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     share : ndarray of float
+        Shares covered, from 0 to 1 (NaN where there is no figure, e.g. no residents).
     """
     share = np.asarray(share, dtype=float)
     out = np.full(share.shape, len(HEX_SHARE_CLASSES), dtype=np.int64)
@@ -122,6 +126,7 @@ def text(value: object) -> str:
     Parameters
     ----------
     value : object
+        The text to escape (converted with ``str``).
     """
     escaped = html.escape(str(value), quote=True)
     return escaped.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
@@ -135,6 +140,7 @@ def rgba(colour: str, alpha: float = 1.0) -> str:
     colour : str
         ``#rrggbb``.
     alpha : float
+        Opacity from 0 (transparent) to 1 (opaque).
     """
     c = colour.lstrip("#")
     r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))

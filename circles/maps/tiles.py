@@ -67,7 +67,9 @@ class TileSource:
     gcj02 : bool
         The tiles are drawn in GCJ-02: overlays are shifted to match.
     subdomains : str
+        The letters or digits Leaflet substitutes for ``{s}``.
     max_zoom, max_native_zoom : int
+        The deepest zoom the map allows, and the deepest the server has tiles for (deeper is scaled up).
     tms : bool
         Rows numbered from the south (Tencent).
     overlay_urls : tuple of str

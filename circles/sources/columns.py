@@ -46,12 +46,34 @@ HEADER_SEARCH_ROWS = 20
 
 
 def normalise(name: object) -> str:
-    """A column name compared: lower case, without white space."""
+    """A column name compared: lower case, without white space.
+
+    Parameters
+    ----------
+    name : object
+        A column name as read (converted with ``str``).
+
+    Returns
+    -------
+    str
+        The name lower-cased with all white space removed.
+    """
     return "".join(str(name).lower().split())
 
 
 def attribute_columns(frame: pd.DataFrame) -> list[str]:
-    """The file's own columns (not the geometry, not the added ``source_row``)."""
+    """The file's own columns (not the geometry, not the added ``source_row``).
+
+    Parameters
+    ----------
+    frame : DataFrame or GeoDataFrame
+        The rows read from the file.
+
+    Returns
+    -------
+    list of str
+        The column names in file order.
+    """
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     return [c for c in frame.columns if c not in (geometry_name, "source_row")]
 
@@ -64,6 +86,7 @@ def find_column(
     Parameters
     ----------
     frame : DataFrame
+        The rows read, whose columns are searched.
     given : str, optional
         The caller's choice; an error when absent.
     candidates : sequence of str
@@ -130,12 +153,34 @@ def header_row(
 
 
 def text_values(series: pd.Series) -> pd.Series:
-    """A column as stripped text, blanks for missing values."""
+    """A column as stripped text, blanks for missing values.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The column, of any type.
+
+    Returns
+    -------
+    pandas.Series
+        A ``string`` series with the same index, leading and trailing white space removed.
+    """
     return series.astype("string").fillna("").str.strip()
 
 
 def as_patterns(patterns: str | Sequence[str] | None) -> list[str]:
-    """Filter strings as a list without blanks."""
+    """Filter strings as a list without blanks.
+
+    Parameters
+    ----------
+    patterns : str, sequence of str or None
+        One pattern, several, or None for none.
+
+    Returns
+    -------
+    list of str
+        The patterns stripped of white space, blank ones dropped.
+    """
     if patterns is None:
         return []
     if isinstance(patterns, str):
@@ -163,6 +208,7 @@ def apply_filters(
     Parameters
     ----------
     frame : DataFrame
+        The rows read (facilities or homes).
     column : str, optional
         The column filtered on (None: not found).
     what : str

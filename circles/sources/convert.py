@@ -98,6 +98,13 @@ def transform_geometries(geoms: ArrayLike, source: str | int | pyproj.CRS) -> ND
     convert = _converter(source)
 
     def transform_xy(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Coordinates converted to WGS-84, as :func:`shapely.transform` calls it.
+
+        Parameters
+        ----------
+        coords : numpy.ndarray of float64
+            An (n, 2) array of x, y in the source system.
+        """
         lon, lat = convert(coords[:, 0], coords[:, 1])
         return np.column_stack([lon, lat])
 

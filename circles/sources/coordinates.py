@@ -37,7 +37,24 @@ _GEOMETRY_SWAP_FIX = "export the geometry again with coordinates in x=longitude,
 
 
 def resolve_crs(crs: str | int | pyproj.CRS | None) -> str | None:
-    """The caller's coordinate system normalised (``"gcj02"``, ``"EPSG:32650"``), or None."""
+    """The caller's coordinate system normalised (``"gcj02"``, ``"EPSG:32650"``), or None.
+
+    Parameters
+    ----------
+    crs : str, int, pyproj.CRS or None
+        The coordinate system as the caller gave it (``"wgs84"``, ``"gcj02"``, ``"bd09"``, an EPSG
+        code, a CRS); None when not given.
+
+    Returns
+    -------
+    str or None
+        The normalised name, or None when ``crs`` is None.
+
+    Raises
+    ------
+    InputError
+        When ``crs`` names no known coordinate system (its parameter is ``crs``).
+    """
     if crs is None:
         return None
     try:
@@ -51,7 +68,18 @@ def _is_geographic(system: str) -> bool:
 
 
 def numeric_values(series: pd.Series) -> NDArray[np.float64]:
-    """A column as float64, NaN where blank, not a number or not finite (typographic minus read)."""
+    """A column as float64, NaN where blank, not a number or not finite (typographic minus read).
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The column, numeric or text; booleans are read as text (and so become NaN).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One value per row, in the order of ``series``.
+    """
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -109,7 +137,25 @@ def check_lonlat(
     geographic: bool,
     swap_fix: str = _SWAP_FIX,
 ) -> None:
-    """Record missing values, out-of-range and swapped longitude/latitude, rows listed."""
+    """Record missing values, out-of-range and swapped longitude/latitude, rows listed.
+
+    Parameters
+    ----------
+    problems : Problems
+        Where the problems found are recorded.
+    x, y : numpy.ndarray of float64
+        The values read as longitude and latitude (degrees when ``geographic``), NaN where missing.
+    rows : numpy.ndarray of int64
+        The row (or feature) number of each value, as the user counts them.
+    unit : str
+        What a row is called in messages (``"data row"``, ``"feature"``).
+    where : str
+        Where the values came from, for messages (e.g. ``"columns 'lon'/'lat'"``).
+    geographic : bool
+        Whether the values are degrees; only then are range and swap checked.
+    swap_fix : str
+        The fix suggested when longitude and latitude look swapped.
+    """
     missing = np.isnan(x) | np.isnan(y)
     if missing.any():
         problems.add(
@@ -262,6 +308,7 @@ def locate(
     Parameters
     ----------
     problems : Problems
+        Where every unusable row is recorded (reported by the caller).
     frame : DataFrame or GeoDataFrame
         With a ``source_row`` column.
     system : str, optional
@@ -285,7 +332,28 @@ def locate(
 def numeric_column(
     problems: Problems, frame: pd.DataFrame, column: str, what: str, unit: str, *, required: bool
 ) -> NDArray[np.float64]:
-    """A non-negative numeric column (capacity, population); bad rows recorded."""
+    """A non-negative numeric column (capacity, population); bad rows recorded.
+
+    Parameters
+    ----------
+    problems : Problems
+        Where non-numeric and negative values are recorded.
+    frame : DataFrame
+        The rows read, with a ``source_row`` column.
+    column : str
+        The name of the column in ``frame``.
+    what : str
+        What the column holds, for messages (``"capacity"``, ``"population"``).
+    unit : str
+        What a row is called in messages (``"data row"``, ``"feature"``).
+    required : bool
+        Whether blank cells are errors; otherwise they are left as NaN.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One value per row, NaN where blank or not a number.
+    """
     rows = frame["source_row"].to_numpy(dtype=np.int64)
     values = numeric_values(frame[column])
     blank = (text_values(frame[column]) == "").to_numpy(dtype=bool)

@@ -208,6 +208,13 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64],
     lon_arr, lat_arr = _as_float_arrays(lon, lat)
 
     def forward(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+        """WGS-84 to GCJ-02 everywhere (no China box), the transform being inverted.
+
+        Parameters
+        ----------
+        x, y : numpy.ndarray of float64
+            WGS-84 longitude and latitude in degrees.
+        """
         dx, dy = _gcj_offset_deg(x, y)
         return x + dx, y + dy
 

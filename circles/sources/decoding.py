@@ -65,6 +65,7 @@ def decode_text(raw: bytes, encoding: str | None) -> str:
     Parameters
     ----------
     raw : bytes
+        The whole file as read.
     encoding : str, optional
         The caller's encoding. By default a byte-order mark decides (UTF-8, UTF-16,
         UTF-32), then UTF-16 without a mark is recognised by its NUL bytes, then UTF-8
@@ -113,7 +114,20 @@ def decode_text(raw: bytes, encoding: str | None) -> str:
 
 
 def delimiter_of(line: str, suffix: str) -> str:
-    """The delimiter of a header line: tab for ``.tsv``, else the commonest of comma, tab, ``;``, ``|``."""
+    """The delimiter of a header line: tab for ``.tsv``, else the commonest of comma, tab, ``;``, ``|``.
+
+    Parameters
+    ----------
+    line : str
+        The header line of a delimited text file.
+    suffix : str
+        The file's suffix, lower case with the dot (e.g. ``".csv"``, ``".tsv"``).
+
+    Returns
+    -------
+    str
+        The delimiter; a comma when the line holds none of them.
+    """
     if suffix == ".tsv":
         return "\t"
     counts = {sep: line.count(sep) for sep in _DELIMITERS}
@@ -159,6 +173,7 @@ def read_text_table(
     Parameters
     ----------
     path : Path
+        The text file; its suffix (``.tsv`` or other) guides the delimiter.
     encoding : str, optional
         See :func:`decode_text`.
     lon_column, lat_column : str, optional

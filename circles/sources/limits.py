@@ -86,7 +86,19 @@ def check_file_size(path: Path, size_bytes: int, limit_bytes: int, what: str) ->
 
 
 def bound_text(value: object) -> object:
-    """``value`` cut to :data:`MAX_TEXT_CHARS` characters (plus the marker) if it is longer text."""
+    """``value`` cut to :data:`MAX_TEXT_CHARS` characters (plus the marker) if it is longer text.
+
+    Parameters
+    ----------
+    value : object
+        A cell value or column name; anything that is not a string is returned unchanged.
+
+    Returns
+    -------
+    object
+        ``value`` itself, or its first :data:`MAX_TEXT_CHARS` characters followed by
+        :data:`TRUNCATION_MARKER`.
+    """
     if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
         return value[:MAX_TEXT_CHARS] + TRUNCATION_MARKER
     return value
@@ -135,6 +147,18 @@ def bound_text_columns(frame: pd.DataFrame) -> int:
 def bound_columns(path: Path, columns: list[object]) -> list[str]:
     """Column names as text cut to :data:`MAX_TEXT_CHARS`; refuse more than :data:`MAX_COLUMNS`.
 
+    Parameters
+    ----------
+    path : Path
+        The file the columns were read from (named in the error).
+    columns : list of object
+        The column names as read.
+
+    Returns
+    -------
+    list of str
+        The names as text, each cut with :func:`bound_text`.
+
     Raises
     ------
     InputFileError
@@ -159,6 +183,11 @@ def xml_declares_dtd(stream: BinaryIO) -> bool:
     Excel and OSMnx never write either; both carry entity-expansion ("billion laughs")
     and external-entity attacks, so readers refuse such files outright. The whole
     stream is scanned in chunks (escaped text cannot contain the markup).
+
+    Parameters
+    ----------
+    stream : BinaryIO
+        The XML bytes, read from its current position to the end (the position is not restored).
     """
     tail = b""
     while chunk := stream.read(_CHUNK_BYTES):

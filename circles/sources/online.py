@@ -122,6 +122,7 @@ def walkways_online(
         The area in WGS-84 (usually the study area buffered by the longest walk).
         Streets crossing its border are kept whole up to their first node outside.
     online : OnlineSettings, optional
+        Server URLs, cache folder and timeout; the defaults when None.
 
     Returns
     -------
@@ -185,6 +186,7 @@ def features_online(
         OSMnx tag query: ``{"building": True, "landuse": "residential",
         "amenity": ["clinic", "doctors"]}`` selects the union.
     online : OnlineSettings, optional
+        Server URLs, cache folder and timeout; the defaults when None.
 
     Returns
     -------
@@ -242,6 +244,7 @@ def osm_layers_online(
     facility_tags : TagPreset
         Which tagged objects are facilities.
     online : OnlineSettings, optional
+        Server URLs, cache folder and timeout; the defaults when None.
 
     Returns
     -------
@@ -272,6 +275,13 @@ def osm_layers_online(
     facilities = dedupe_facilities(fac_rows, fac_geoms, keys)
 
     def layer(mask: np.ndarray) -> gpd.GeoDataFrame:
+        """The features selected by ``mask``, with their id and kept tags, in WGS-84.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray of bool
+            One flag per feature found.
+        """
         return gpd.GeoDataFrame(
             table.loc[mask, ["osm_id", *KEEP_TAGS]].reset_index(drop=True),
             geometry=gpd.GeoSeries(geoms[mask], crs=WGS84),
@@ -295,6 +305,7 @@ def geocode_area(place_name: str, *, online: OnlineSettings | None = None) -> gp
     place_name : str
         E.g. ``"Luohu District, Shenzhen"`` or ``"罗湖区"``.
     online : OnlineSettings, optional
+        Nominatim URL, cache folder and timeout; the defaults when None.
 
     Returns
     -------

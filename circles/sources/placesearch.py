@@ -47,7 +47,19 @@ def _values(text: str) -> list[object]:
 
 
 def records_of(value: object) -> list[dict] | None:
-    """The records of one place-search answer, or None when ``value`` is not one."""
+    """The records of one place-search answer, or None when ``value`` is not one.
+
+    Parameters
+    ----------
+    value : object
+        A parsed JSON value: a list of records, a list of pages, or an object holding the
+        records under one of :data:`RECORD_KEYS`.
+
+    Returns
+    -------
+    list of dict or None
+        The records (pages flattened in order), or None when ``value`` holds none.
+    """
     if isinstance(value, list):
         if value and all(isinstance(v, dict) for v in value):
             nested = [records_of(v) for v in value]

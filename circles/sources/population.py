@@ -36,6 +36,7 @@ def floor_area_m2(homes: gpd.GeoDataFrame, settings: PopulationSettings) -> NDAr
     homes : GeoDataFrame
         Homes in a projected (metric) CRS.
     settings : PopulationSettings
+        Storeys per building type, the fallback storeys and the floor area per person (m^2).
 
     Returns
     -------
@@ -69,6 +70,7 @@ def estimate_population(
     homes : GeoDataFrame
         Homes in a projected CRS.
     settings : PopulationSettings
+        Floor area per resident (m^2) and storeys per building type (see :func:`floor_area_m2`).
     total : float, optional
         A known population of the study area, spread in proportion to floor area.
         Without it each home gets ``floor area / floor_area_per_person_m2``.
@@ -94,7 +96,25 @@ def estimate_population(
 
 
 def population_from_column(homes: gpd.GeoDataFrame, column: str) -> NDArray[np.float64]:
-    """Residents per home from a numeric column; a bad value names its row."""
+    """Residents per home from a numeric column; a bad value names its row.
+
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        The homes, one row each.
+    column : str
+        The name of the column of ``homes`` holding residents per home (persons).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Residents per home, in the order of ``homes``.
+
+    Raises
+    ------
+    InputError
+        When the column is missing or a value is not a finite non-negative number.
+    """
     if column not in homes:
         columns = [c for c in homes.columns if c != homes.geometry.name]
         raise InputError(

@@ -57,11 +57,27 @@ class Problems:
         self.warnings: list[str] = []
 
     def add(self, what: str, *, parameter: str | None = None, fix: str | None = None) -> None:
-        """Record an error (reported by :meth:`report`)."""
+        """Record an error (reported by :meth:`report`).
+
+        Parameters
+        ----------
+        what : str
+            What is wrong, as the message shows it (e.g. ``"data row 3 has no lon"``).
+        parameter : str, optional
+            The Python parameter the problem concerns, if any (kept on the raised error).
+        fix : str, optional
+            How to fix it, shown after ``what``.
+        """
         self.errors.append(Problem(what, parameter, fix))
 
     def warn(self, what: str) -> None:
-        """Record a warning: logged by :meth:`report`, never raised."""
+        """Record a warning: logged by :meth:`report`, never raised.
+
+        Parameters
+        ----------
+        what : str
+            The warning text, without the input prefix (added by :meth:`report`).
+        """
         self.warnings.append(what)
 
     def __bool__(self) -> bool:
@@ -71,7 +87,18 @@ class Problems:
         return len(self.errors)
 
     def error(self, cls: type[CirclesError] = InputError) -> CirclesError:
-        """The one error listing every problem (``where: problem; fix; problem; fix``)."""
+        """The one error listing every problem (``where: problem; fix; problem; fix``).
+
+        Parameters
+        ----------
+        cls : type of CirclesError, default InputError
+            The error class to build (e.g. :class:`~circles.errors.InputFileError`).
+
+        Returns
+        -------
+        CirclesError
+            An instance of ``cls``, not raised; its ``parameter`` is the first one recorded.
+        """
         if len(self.errors) == 1:
             p = self.errors[0]
             return cls(p.what, where=self.where, parameter=p.parameter, fix=p.fix)
@@ -80,6 +107,11 @@ class Problems:
 
     def report(self, cls: type[CirclesError] = InputError) -> list[str]:
         """Log the warnings; raise one error if there are errors.
+
+        Parameters
+        ----------
+        cls : type of CirclesError, default InputError
+            The error class raised when errors were recorded (see :meth:`error`).
 
         Returns
         -------
@@ -100,7 +132,19 @@ class Problems:
 
 
 def number_text(value: object) -> str:
-    """A number as a planner writes it: ``24``, ``24.935``, ``1e+20``; never ``np.float64(...)``."""
+    """A number as a planner writes it: ``24``, ``24.935``, ``1e+20``; never ``np.float64(...)``.
+
+    Parameters
+    ----------
+    value : object
+        A number (Python, NumPy or pandas scalar); anything not convertible to float is shown with
+        ``str``.
+
+    Returns
+    -------
+    str
+        Whole numbers below 1e15 without a decimal point, other floats as ``repr``.
+    """
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -111,12 +155,36 @@ def number_text(value: object) -> str:
 
 
 def numbers_text(values: Iterable[object]) -> str:
-    """``(24.9, 60.1, 25, 60.2)``."""
+    """``(24.9, 60.1, 25, 60.2)``.
+
+    Parameters
+    ----------
+    values : iterable of object
+        The numbers to show, each formatted by :func:`number_text`.
+
+    Returns
+    -------
+    str
+        The numbers comma-separated in parentheses.
+    """
     return "(" + ", ".join(number_text(v) for v in values) + ")"
 
 
 def rows_text(numbers: Sequence[int] | Iterable[int], unit: str) -> str:
-    """``"data row 3"``, ``"data rows 3, 7 and 9"``, ``"data rows 3, 7, 9 and 12 more"``."""
+    """``"data row 3"``, ``"data rows 3, 7 and 9"``, ``"data rows 3, 7, 9 and 12 more"``.
+
+    Parameters
+    ----------
+    numbers : sequence or iterable of int
+        The row (or line) numbers, as the user counts them; at least one.
+    unit : str
+        The singular noun before the numbers (``"data row"``, ``"line"``); ``s`` is added for several.
+
+    Returns
+    -------
+    str
+        At most :data:`SHOWN_ROWS` numbers, then ``and N more``.
+    """
     numbers = [int(n) for n in numbers]
     if len(numbers) == 1:
         return f"{unit} {numbers[0]}"
@@ -128,7 +196,18 @@ def rows_text(numbers: Sequence[int] | Iterable[int], unit: str) -> str:
 
 
 def columns_text(columns: Sequence[object]) -> str:
-    """``'name', 'lon', 'lat'`` (at most :data:`SHOWN_COLUMNS`, then ``and N more``)."""
+    """``'name', 'lon', 'lat'`` (at most :data:`SHOWN_COLUMNS`, then ``and N more``).
+
+    Parameters
+    ----------
+    columns : sequence of object
+        The column names (converted with ``str`` and quoted).
+
+    Returns
+    -------
+    str
+        The quoted names comma-separated, or ``"(none)"`` when there are none.
+    """
     if not columns:
         return "(none)"
     shown = ", ".join(repr(str(c)) for c in columns[:SHOWN_COLUMNS])
@@ -137,7 +216,22 @@ def columns_text(columns: Sequence[object]) -> str:
 
 
 def detail(exc: BaseException, path: Path | None = None, *, limit: int = 200) -> str:
-    """A library's error text on one line, without the full path, at most ``limit`` characters."""
+    """A library's error text on one line, without the full path, at most ``limit`` characters.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error raised by the library (its ``str``, or its type name when that is empty).
+    path : Path, optional
+        The file being read; its full path in the text is replaced by its file name.
+    limit : int, default 200
+        The most characters returned, in characters; longer text is cut and ends with ``…``.
+
+    Returns
+    -------
+    str
+        The text with all whitespace runs collapsed to single spaces.
+    """
     text = str(exc)
     if path is not None:
         text = text.replace(str(path), path.name)

@@ -189,10 +189,13 @@ def oneway_directions(ways, network: str):
     ways : DataFrame
         One column per OSM key (missing columns and non-text cells: tag absent).
     network : str
+        ``"drive"``, ``"bike"`` or ``"ebike"`` (see :data:`ONEWAY_KEYS`); anything else
+        (walking) is two-way.
 
     Returns
     -------
     ndarray of int64
+        One direction per row: 1 along its nodes, -1 against them, 0 both.
     """
     import numpy as np
 
@@ -202,6 +205,13 @@ def oneway_directions(ways, network: str):
         return np.zeros(n, np.int64)
 
     def text(key: str) -> np.ndarray:
+        """The values of one tag per way, ``""`` where absent or not text.
+
+        Parameters
+        ----------
+        key : str
+            The OSM key (a column of ``ways``).
+        """
         if key not in ways:
             return np.full(n, "", dtype=object)
         values = ways[key].to_numpy(object)
@@ -235,7 +245,9 @@ def network_flags(ways, networks: tuple[str, ...] = ("walk", "bike", "ebike", "d
     Parameters
     ----------
     ways : DataFrame or GeoDataFrame
+        One row per way, one column per OSM key (non-text cells: tag absent).
     networks : tuple of str
+        The networks to flag, among ``"walk"``, ``"bike"``, ``"ebike"`` and ``"drive"``.
 
     Returns
     -------
