@@ -117,7 +117,20 @@ def snap(
 ) -> tuple[Snapped, Snapped]:
     """Step 1: attach facilities and homes to the nearest street-level edge within the access-leg cap.
 
-    ``home_xy``: the homes' :func:`points_xy` in the network's CRS when the caller has them.
+    Parameters
+    ----------
+    network : WalkNetwork
+    facilities, homes : GeoDataFrame
+        Any CRS; shapes attach at a point on their surface.
+    settings : TravelSettings
+        The access-leg cap and the smallest island snapped onto.
+    home_xy : ndarray, optional
+        The homes' :func:`points_xy` in the network's CRS, when the caller has them.
+
+    Returns
+    -------
+    (Snapped, Snapped)
+        The facilities' and the homes' attachments.
     """
     options = {"max_access_leg_m": settings.max_access_leg_m, "min_island_m": settings.min_island_m}
     fac = network.snap(points_xy(facilities, network.crs), **options)

@@ -100,6 +100,11 @@ def add_framed_patch(ax: Axes, patch) -> None:
     ``add_patch`` walks the path segment by segment in Python to update the data
     limits (seconds for a path of a million vertices); the view is set before
     anything is drawn, so the limits are not needed (``add_artist`` clips it to the axes alike).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    patch : matplotlib Patch
     """
     ax.add_artist(patch)
 

@@ -81,7 +81,16 @@ class OsmLayers:
 
 
 def facility_keys(facility_tags: TagPreset) -> tuple[str, ...]:
-    """Columns of a facility layer: :data:`KEEP_TAGS` and every key the facility tags name."""
+    """Columns of a facility layer: :data:`KEEP_TAGS` and every key the facility tags name.
+
+    Parameters
+    ----------
+    facility_tags : TagPreset
+
+    Returns
+    -------
+    tuple of str
+    """
     return tuple(dict.fromkeys([*KEEP_TAGS, *(key for key, _ in facility_tags.tags)]))
 
 

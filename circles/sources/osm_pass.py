@@ -29,7 +29,17 @@ _LINE_ERRORS = (RuntimeError, osmium.InvalidLocationError)
 
 
 def lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
-    """Coordinate runs of a way, split where a node lies outside the extract (runs of 2+ nodes)."""
+    """Coordinate runs of a way, split where a node lies outside the extract (runs of 2+ nodes).
+
+    Parameters
+    ----------
+    way : osmium.osm.Way
+        A way read with node locations.
+
+    Returns
+    -------
+    list of list of (lon, lat)
+    """
     runs: list[list[tuple[float, float]]] = [[]]
     for node in way.nodes:
         loc = node.location
@@ -150,7 +160,12 @@ class OsmPass:
         self.landuse_index: list[int] = []
 
     def node(self, obj: osmium.osm.Node) -> None:
-        """An entrance (kept for placing facilities) and/or a facility node."""
+        """An entrance (kept for placing facilities) and/or a facility node.
+
+        Parameters
+        ----------
+        obj : osmium.osm.Node
+        """
         loc = obj.location
         if not loc.valid():
             return
@@ -163,7 +178,12 @@ class OsmPass:
             self.found.facility_geoms.append(shapely.Point(loc.lon, loc.lat))
 
     def way(self, obj: osmium.osm.Way) -> None:
-        """A way with ``highway``: kept, one row per piece, when a network may use it."""
+        """A way with ``highway``: kept, one row per piece, when a network may use it.
+
+        Parameters
+        ----------
+        obj : osmium.osm.Way
+        """
         tags = dict(obj.tags)
         if self.filters:
             flags = tuple(passes(tags) for _, passes in self.filters)
@@ -188,7 +208,12 @@ class OsmPass:
             return [shapely.LineString(run).wkb_hex for run in lines_of_way(obj)]
 
     def area(self, obj: osmium.osm.Area) -> None:
-        """A building, residential land and/or a facility mapped as a polygon."""
+        """A building, residential land and/or a facility mapped as a polygon.
+
+        Parameters
+        ----------
+        obj : osmium.osm.Area
+        """
         tags = obj.tags
         values = tuple(map(tags.get, self.area_keys))
         building = values[self.building_at] is not None
