@@ -213,14 +213,18 @@ def test_capacitated_toy_by_hand():
     # ... but with capacity, C0 also relieves E: E serves d0 + 20 of d1, C0 the other 40 + d2's 50,
     # 190 served, against 100 + 80 = 180 with C1.
     res = capacitated_max_cover(cand, w, 1, existing_cover=existing, capacity=100.0)
-    assert res.sites.tolist() == [0] and res.status == "optimal" and res.method == EXACT
+    assert res.sites.tolist() == [0] and res.status == "optimal"
     assert res.covered_before == 100.0 and res.covered_after.tolist() == [190.0]
     assert res.gain.tolist() == [90.0] and res.unserved_weight == 30.0
     assert res.existing_load_before.tolist() == [100.0] and res.existing_load_after.tolist() == [100.0]
     assert res.site_load.tolist() == [90.0]
+    # The capacity-aware greedy sees it too (C0 serves 90 more, C1 80).
     greedy = capacitated_max_cover(cand, w, 1, existing_cover=existing, capacity=100.0, method="greedy")
-    assert greedy.sites.tolist() == [1] and greedy.covered_after.tolist() == [180.0]
-    assert greedy.bound >= 90.0 and greedy.gap > 0 and greedy.status == "feasible"
+    assert greedy.sites.tolist() == [0] and greedy.covered_after.tolist() == [190.0]
+    assert greedy.bound >= 90.0
+    # Fractional residents take the LP path instead of the integer maximum flow: same answer.
+    frac = capacitated_max_cover(cand, w + 0.25, 1, existing_cover=existing, capacity=100.0)
+    assert frac.sites.tolist() == [0] and frac.covered_after == pytest.approx([80.25 + 60.25 + 50.25])
 
 
 def test_capacitated_splits_a_demand_point_between_sites():
@@ -240,24 +244,35 @@ def _served_by_max_flow(sites_cover, w, cap):
     return nx.maximum_flow_value(g, "s", "t") if sites_cover.shape[0] else 0.0
 
 
+@pytest.mark.parametrize("fractional", [False, True])
 @pytest.mark.parametrize("seed", range(6))
-def test_capacitated_equals_brute_force_max_flow(seed):
+def test_capacitated_equals_brute_force_max_flow(seed, fractional):
     c, e, w = random_instance(seed, n_cand=7, n_exist=2, n_demand=25, density=0.25)
     rng = np.random.default_rng(seed)
     cap_c = rng.uniform(300, 1500, c.shape[0]).round()
     cap_e = rng.uniform(300, 1500, e.shape[0]).round()
+    if fractional:  # residents estimated, not counted: the LP path
+        w = w + rng.uniform(0, 1, w.size).round(2)
     k = 2
     res = capacitated_max_cover(c, w, k, existing_cover=e, capacity=cap_c, existing_capacity=cap_e)
     before = _served_by_max_flow(e, w, cap_e)
-    best = max(
-        _served_by_max_flow(np.vstack([e, c[list(combo)]]), w, np.r_[cap_e, cap_c[list(combo)]])
+    served = {
+        combo: _served_by_max_flow(np.vstack([e, c[list(combo)]]), w, np.r_[cap_e, cap_c[list(combo)]])
         for combo in itertools.combinations(range(c.shape[0]), k)
-    )
+    }
+    best = max(served.values())
     assert res.covered_before == pytest.approx(before, abs=1e-6)
     total = res.covered_after[-1] if res.sites.size else res.covered_before
     assert total == pytest.approx(best, abs=1e-6) and res.status == "optimal"
     assert np.all(res.site_load <= cap_c[res.sites] + 1e-6)
     assert np.all(res.existing_load_after <= cap_e + 1e-6)
+    assert res.site_load.sum() + res.existing_load_after.sum() == pytest.approx(total)
+    greedy = capacitated_max_cover(
+        c, w, k, existing_cover=e, capacity=cap_c, existing_capacity=cap_e, method="greedy"
+    )
+    g_total = greedy.covered_after[-1] if greedy.sites.size else greedy.covered_before
+    assert g_total - before >= ONE_MINUS_1_OVER_E * (best - before) - 1e-6
+    assert greedy.bound >= best - before - 1e-6
 
 
 def test_bad_options_are_clear_errors():

@@ -110,6 +110,40 @@ def solve(
     -------
     Solution
     """
+    prog = Program(cost, a, row_bounds, col_bounds, integer=integer, maximize=maximize)
+    return prog.run(time_limit_s, mip_rel_gap)
+
+
+class Program:
+    """A programme loaded into one silent HiGHS instance (arguments as in :func:`solve`).
+
+    Re-running it after :meth:`set_col_bounds` starts the simplex from the previous
+    basis: how the capacitated model's assignment LPs are re-solved cheaply.
+    """
+
+    def __init__(self, cost, a, row_bounds, col_bounds, *, integer=None, maximize=False) -> None:
+        self.is_mip = integer is not None and bool(np.any(integer))
+        self.highs = _load(cost, a, row_bounds, col_bounds, integer if self.is_mip else None, maximize)
+
+    def set_col_bounds(self, cols: NDArray[np.int64], lower: NDArray, upper: NDArray) -> None:
+        """Change the bounds of some columns."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.highs.changeColsBounds(
+            cols.size, cols, np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+        )
+
+    def run(self, time_limit_s: float, mip_rel_gap: float = 0.0) -> Solution:
+        """Solve (again) within ``time_limit_s`` seconds."""
+        h = self.highs
+        # HiGHS measures ``time_limit`` against the instance's cumulative run time.
+        h.setOptionValue("time_limit", h.getRunTime() + float(time_limit_s))
+        h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+        t0 = time.perf_counter()
+        h.run()
+        return _result(h, self.is_mip, time.perf_counter() - t0)
+
+
+def _load(cost, a, row_bounds, col_bounds, integer, maximize):
     import highspy
 
     csc = a.tocsc()
@@ -124,16 +158,12 @@ def solve(
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(np.float64)
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    is_mip = integer is not None and bool(np.any(integer))
-    if is_mip:
+    if integer is not None:
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
         lp.integrality_ = [kinds[int(v)] for v in integer]
-    h = new_highs(time_limit_s, mip_rel_gap)
+    h = new_highs(60.0)
     h.passModel(lp)
-    t0 = time.perf_counter()
-    h.run()
-    elapsed = time.perf_counter() - t0
-    return _result(h, is_mip, elapsed)
+    return h
 
 
 def _result(h, is_mip: bool, elapsed: float) -> Solution:

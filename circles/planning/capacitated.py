@@ -9,18 +9,27 @@ already serve use up their capacity, and a new site may relieve an overloaded on
 
 Assignment is fractional: a demand point's residents may be split between several
 sites in reach (the residents of one block register with different clinics). This
-keeps the assignment a linear programme (a transportation problem) and only the site
-choice integer; whole-point assignment would make it a generalised assignment problem
-while changing the answer by at most one demand point's residents per site.
+keeps the assignment a transportation problem (a maximum flow, see
+:mod:`circles.planning._assignment`) and only the site choice integer; whole-point
+assignment would make it a generalised assignment problem while changing the answer
+by at most one demand point's residents per site.
 
 The mixed-integer programme (``x_j`` = 1 when candidate ``j`` opens, ``a_gs`` the
 residents of group ``g`` served by site ``s``, over pairs with ``s`` in reach of ``g``)::
 
     max sum a_gs  s.t.  sum_s a_gs <= w_g                    (a group is served once)
                         sum_g a_gs <= cap_s                  (existing site s)
-                        sum_g a_gs <= cap_s x_s              (candidate site s)
-                        a_gs <= w_g x_s                      (only open sites serve)
+                        sum_g a_gs <= cap_s x_s              (candidate site s; closed serves none)
                         sum_j x_j <= k,  x binary,  0 <= a_gs <= w_g
+
+The textbook strengthening ``a_gs <= w_g x_s`` (one row per pair) is left out: on the
+benchmark instances (``bench/siting.py``) HiGHS proved the weak form optimal in 7 s
+where the strong form, or its per-group sum, had not finished the root in 60 s, with
+capacity binding (20,000) and also with capacity 10^9.
+
+The programme has one column per (group, site in reach) pair, so it grows with the
+covering pairs, not the demand points; the greedy method needs only maximum flows
+and scales much further. See ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from circles.errors import InputError
 from circles.planning import _highs
+from circles.planning._assignment import Assignment, Served, lazy_greedy
 from circles.planning.capacity import DEFAULT_RESIDENTS_PER_FACILITY
 from circles.planning.covering import (
     DEFAULT_SOLVER_TIME_LIMIT_S,
@@ -41,7 +51,7 @@ from circles.planning.covering import (
     SitingResult,
     _check_options,
 )
-from circles.planning.greedy import Groups, aggregate, as_cover, as_weight, greedy_max_cover
+from circles.planning.greedy import aggregate, as_cover, as_weight
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,34 +75,6 @@ class CapacitatedResult(SitingResult):
     existing_load_before: NDArray[np.float64]
     existing_load_after: NDArray[np.float64]
     unserved_weight: float
-
-
-@dataclass(frozen=True, eq=False)
-class _Model:
-    groups: Groups
-    n_existing: int
-    n_candidates: int
-    pair_site: NDArray[np.int64]
-    cost: NDArray[np.float64]
-    a: sp.csr_matrix
-    rows: tuple[NDArray[np.float64], NDArray[np.float64]]
-    cols: tuple[NDArray[np.float64], NDArray[np.float64]]
-
-    def loads(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Residents assigned to each site (existing first) by a solution."""
-        a = x[self.n_candidates :]
-        return np.bincount(self.pair_site, weights=a, minlength=self.n_existing + self.n_candidates)
-
-    def served(self, open_sites: NDArray[np.int64], time_limit_s: float) -> _highs.Solution:
-        """The best assignment with exactly ``open_sites`` open (an LP)."""
-        upper = self.cols[1].copy()
-        upper[: self.n_candidates] = 0.0
-        upper[np.asarray(open_sites, dtype=np.int64)] = 1.0
-        lower = np.minimum(self.cols[0], upper)
-        lower[np.asarray(open_sites, dtype=np.int64)] = 1.0
-        return _highs.solve(
-            self.cost, self.a, self.rows, (lower, upper), maximize=True, time_limit_s=time_limit_s
-        )
 
 
 def capacitated_max_cover(
@@ -124,10 +106,10 @@ def capacitated_max_cover(
     existing_capacity : float or array_like of shape (n_existing,), optional
         Residents each existing facility may serve; ``capacity`` when it is a number.
     method : {"exact", "greedy"}
-        ``"exact"``: the mixed-integer programme with HiGHS, kept when it serves
-        more than the greedy sites; ``"greedy"``: the sites plain greedy covering picks for the demand the
-        existing facilities leave uncovered, served as well as capacity allows,
-        bounded by the LP relaxation.
+        ``"greedy"``: capacity-aware greedy (each step opens the site serving the most
+        extra residents; at least 1 - 1/e of the optimum), bounded by the LP
+        relaxation. ``"exact"``: also the mixed-integer programme with HiGHS, whose
+        sites are kept when they serve more.
     solver_time_limit_s, mip_rel_gap : float
         As in :func:`circles.planning.covering.max_cover`.
 
@@ -136,87 +118,68 @@ def capacitated_max_cover(
     CapacitatedResult
     """
     _check_options(n_sites, method, solver_time_limit_s)
-    model, uncoverable, w = _build(cover, weight, existing_cover, capacity, existing_capacity, n_sites)
+    assign, uncoverable, w = _build(cover, weight, existing_cover, capacity, existing_capacity)
     limit = solver_time_limit_s
-    before = model.served(np.empty(0, dtype=np.int64), limit)
-    start_sites = _greedy_start(model, n_sites)
-    start = model.served(start_sites, limit)
-    best_x, used, status, solve_s = start.x, GREEDY, "feasible", 0.0
-    integer = np.arange(model.cost.size) < model.n_candidates
-    sol = _highs.solve(
-        model.cost,
-        model.a,
-        model.rows,
-        model.cols,
-        integer=integer if method == "exact" else None,
-        maximize=True,
-        time_limit_s=solver_time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-    )
-    solve_s = sol.time_s
-    total_bound = sol.bound if np.isfinite(sol.bound) else float(model.groups.weight.sum())
-    source = (
-        ("MIP dual bound" if method == "exact" else "LP relaxation") if np.isfinite(sol.bound) else "total"
-    )
-    tol = 1e-9 * max(1.0, float(model.groups.weight.sum()))
-    if method == "exact" and sol.x is not None:
-        mip_sites = np.flatnonzero(sol.x[: model.n_candidates] > 0.5)
-        mip = model.served(mip_sites, limit)  # recomputed: HiGHS's own objective is not trusted
-        if mip.objective > start.objective + tol:
-            best_x, used = mip.x, EXACT
-        status = sol.status
-    return _finish(model, before, best_x, total_bound, source, used, status, solve_s, uncoverable, w, limit)
+    before = assign.served(np.empty(0, dtype=np.int64), limit)
+    best = lazy_greedy(assign, n_sites, limit)
+    best_value = assign.served(best, limit).value
+    reachable = float(assign.weight.sum())  # a bound needing no solver
+    tol = 1e-9 * max(1.0, reachable)
+    used, status, solve_s = GREEDY, "feasible", 0.0
+    total_bound, source = reachable, "residents in reach"
+    if best_value < reachable - tol:  # else greedy already serves everyone in reach
+        sol = _solve_programme(assign, n_sites, method, limit, mip_rel_gap)
+        solve_s = sol.time_s
+        if np.isfinite(sol.bound) and sol.bound < reachable:
+            total_bound, source = sol.bound, "MIP dual bound" if method == "exact" else "LP relaxation"
+        if method == "exact" and sol.x is not None:
+            mip_sites = np.flatnonzero(sol.x[: assign.capacity.size - assign.n_existing] > 0.5)
+            mip_value = assign.served(mip_sites, limit).value  # HiGHS's own objective is not trusted
+            if mip_value > best_value + tol:
+                best, used = mip_sites, EXACT
+            status = sol.status
+    return _finish(assign, before, best, total_bound, source, used, status, solve_s, uncoverable, w, limit)
 
 
-def _finish(model, before, best_x, total_bound, source, used, status, solve_s, uncoverable, w, limit):
-    tol = 1e-9 * max(1.0, float(model.groups.weight.sum()))
-    n_e, n_c = model.n_existing, model.n_candidates
-    load = model.loads(best_x)
-    picked = np.flatnonzero((best_x[:n_c] > 0.5) & (load[n_e:] > tol))
-    order = picked[np.lexsort((picked, -load[n_e + picked]))]
-    lps = [before] + [model.served(order[:i], limit) for i in range(1, order.size + 1)]
-    final = lps[-1]
-    served = [float(lp.objective) for lp in lps]
-    if any(lp.status != "optimal" for lp in lps):
-        status = "time limit"  # an assignment LP stopped early: loads and gains are lower bounds
-    gain = np.diff(np.array(served))
-    objective = served[-1] - served[0]
+def _finish(
+    assign: Assignment, before: Served, chosen, total_bound, source, used, status, solve_s, uncov, w, limit
+):
+    n_e = assign.n_existing
+    tol = 1e-9 * max(1.0, float(assign.weight.sum()))
+    load = assign.served(chosen, limit).load[n_e + chosen]
+    picked = chosen[load > tol]
+    order = picked[np.lexsort((picked, -load[load > tol]))]
+    runs = [before] + [assign.served(order[:i], limit) for i in range(1, order.size + 1)]
+    served = np.array([r.value for r in runs])
+    objective = float(served[-1] - served[0])
     bound = max(total_bound - served[0], objective)
-    if bound - objective <= tol and status != "time limit":
+    if any(r.status != "optimal" for r in runs):
+        status = "time limit"  # an assignment LP stopped early: loads and gains are lower bounds
+    elif bound - objective <= tol:
         status = "optimal"
-    final_load = model.loads(final.x)
     return CapacitatedResult(
         problem="capacitated MCLP",
         sites=order.astype(np.int64),
-        gain=gain,
-        covered_before=served[0],
-        covered_after=np.array(served[1:]),
+        gain=np.diff(served),
+        covered_before=float(served[0]),
+        covered_after=served[1:],
         objective=objective,
         bound=bound,
         gap=(bound - objective) / bound if bound > tol else 0.0,
         bound_source=source,
         method=used,
         status=status,
-        uncoverable=uncoverable,
-        uncoverable_weight=float(w[uncoverable].sum()),
+        uncoverable=uncov,
+        uncoverable_weight=float(w[uncov].sum()),
         solve_time_s=float(solve_s),
-        site_load=final_load[n_e + order],
-        existing_load_before=model.loads(before.x)[:n_e],
-        existing_load_after=final_load[:n_e],
-        unserved_weight=float(model.groups.weight.sum()) - served[-1],
+        site_load=runs[-1].load[n_e + order],
+        existing_load_before=before.load[:n_e],
+        existing_load_after=runs[-1].load[:n_e],
+        unserved_weight=float(assign.weight.sum() - served[-1]),
     )
 
 
-def _greedy_start(model: _Model, n_sites: int) -> NDArray[np.int64]:
-    """Plain greedy covering of the groups no existing facility reaches."""
-    g = model.groups
-    n_e = model.n_existing
-    reached_by_existing = np.asarray(g.sites[:, :n_e].sum(axis=1)).ravel() > 0
-    open_weight = np.where(reached_by_existing, 0.0, g.weight)
-    return greedy_max_cover(g.sites[:, n_e:].tocsr(), open_weight, n_sites).sites
-
-
-def _build(cover, weight, existing_cover, capacity, existing_capacity, n_sites):
+def _build(cover, weight, existing_cover, capacity, existing_capacity):
     cand = as_cover(cover)
     n_d = cand.shape[1]
     exist = (
@@ -234,47 +197,33 @@ def _build(cover, weight, existing_cover, capacity, existing_capacity, n_sites):
     reach = np.asarray(sites.sum(axis=0)).ravel() > 0
     uncoverable = np.flatnonzero((w > 0) & ~reach)
     groups = aggregate(sites, w, (w > 0) & reach)
-    return _assemble(groups, n_e, n_c, cap_e, cap_c, n_sites), uncoverable, w
+    return Assignment(groups.sites, groups.weight, np.concatenate([cap_e, cap_c]), n_e), uncoverable, w
 
 
-def _assemble(groups: Groups, n_e, n_c, cap_e, cap_c, n_sites) -> _Model:
-    dm = groups.sites.tocsr()
-    n_g, n_s, n_p = groups.n, n_e + n_c, dm.nnz
-    pair_group = np.repeat(np.arange(n_g), np.diff(dm.indptr))
-    pair_site = dm.indices.astype(np.int64)
+def _solve_programme(assign: Assignment, n_sites, method, time_limit_s, mip_rel_gap) -> _highs.Solution:
+    """The mixed-integer programme of the module docstring (its LP relaxation for greedy)."""
+    n_e = assign.n_existing
+    n_g, n_s, n_p = assign.weight.size, assign.capacity.size, assign.pair_site.size
+    n_c = n_s - n_e
     a_col = n_c + np.arange(n_p)
-    cand_pair = np.flatnonzero(pair_site >= n_e)
-    n_q = cand_pair.size
-    link_row = n_g + n_s + np.arange(n_q)
-    budget_row = n_g + n_s + n_q
-    rows = np.concatenate(
-        [
-            pair_group,
-            n_g + pair_site,
-            n_g + n_e + np.arange(n_c),
-            link_row,
-            link_row,
-            np.full(n_c, budget_row),
-        ]
-    )
-    cols = np.concatenate(
-        [a_col, a_col, np.arange(n_c), a_col[cand_pair], pair_site[cand_pair] - n_e, np.arange(n_c)]
-    )
-    vals = np.concatenate(
-        [np.ones(2 * n_p), -cap_c, np.ones(n_q), -groups.weight[pair_group[cand_pair]], np.ones(n_c)]
-    )
+    budget_row = n_g + n_s
+    rows = np.concatenate([assign.pair_group, n_g + assign.pair_site, n_g + n_e + np.arange(n_c)])
+    cols = np.concatenate([a_col, a_col, np.arange(n_c)])
+    vals = np.concatenate([np.ones(2 * n_p), -assign.capacity[n_e:]])
+    rows, cols = np.append(rows, np.full(n_c, budget_row)), np.append(cols, np.arange(n_c))
+    vals = np.append(vals, np.ones(n_c))
     a = sp.csr_matrix((vals, (rows, cols)), shape=(budget_row + 1, n_c + n_p))
-    upper = np.concatenate([groups.weight, cap_e, np.zeros(n_c + n_q), [float(n_sites)]])
-    col_upper = np.concatenate([np.ones(n_c), groups.weight[pair_group]])
-    return _Model(
-        groups=groups,
-        n_existing=n_e,
-        n_candidates=n_c,
-        pair_site=pair_site,
-        cost=np.concatenate([np.zeros(n_c), np.ones(n_p)]),
-        a=a,
-        rows=(np.full(upper.size, -np.inf), upper),
-        cols=(np.zeros(n_c + n_p), col_upper),
+    upper = np.concatenate([assign.weight, assign.capacity[:n_e], np.zeros(n_c), [float(n_sites)]])
+    col_upper = np.concatenate([np.ones(n_c), assign.weight[assign.pair_group]])
+    return _highs.solve(
+        np.concatenate([np.zeros(n_c), np.ones(n_p)]),
+        a,
+        (np.full(upper.size, -np.inf), upper),
+        (np.zeros(n_c + n_p), col_upper),
+        integer=(np.arange(n_c + n_p) < n_c) if method == "exact" else None,
+        maximize=True,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
     )
 
 
