@@ -13,10 +13,14 @@ For each size it times, with the peak extra resident memory of each call (``_com
 * ``MCLP greedy``    ``max_cover(..., method="greedy", lp_bound=False)``: greedy + online bound;
 * ``MCLP greedy+LP`` the same with the LP relaxation as bound (within the time limit);
 * ``LSCP exact``, ``LSCP greedy``: ``set_cover``;
-* ``CMCLP exact``    ``capacitated_max_cover`` (capacity 20,000 residents; up to ``--cmclp-max``);
+* ``CMCLP 20k greedy`` ``capacitated_max_cover(..., method="greedy")`` with 20,000 residents per site
+  (and the other ``--capacities``): capacity-aware greedy on integer maximum flows, bounded by its
+  online bound and the LP relaxation;
+* ``CMCLP 20k exact`` the same with the mixed-integer programme (up to ``--cmclp-max`` demand points);
 * ``spopt MCLP``     ``spopt.locate.MCLP.from_cost_matrix`` with ``predefined_facilities_arr`` and
   pulp's bundled CBC, in a subprocess with a timeout, on the same coverage (a dense cost matrix),
-  until a size times out or its dense matrix would exceed ``--spopt-max-cells``.
+  until a size times out or its dense matrix would exceed ``--spopt-max-cells``; it solves
+  ``--spopt-k`` new sites (2), and so does a ``MCLP exact k=2`` row of circles on the same instance.
 
 ``--quality N`` also brute-forces N small random instances to count how often greedy is optimal.
 
@@ -45,7 +49,6 @@ from _common import SEED, PeakMemory
 
 FULL_SIZES = (2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 QUICK_SIZES = (1_000, 2_000)
-CAPACITY = 20_000.0
 
 
 def synthetic_instance(n_demand: int, args: argparse.Namespace, seed: int = SEED) -> dict:
@@ -144,10 +147,15 @@ def run_size(n_demand: int, args: argparse.Namespace, workdir: Path) -> list[dic
             cover, w, covered=covered, method="greedy", solver_time_limit_s=limit
         ),
     }
-    if n_demand <= args.cmclp_max:
-        runs["CMCLP exact"] = lambda: capacitated_max_cover(
-            cover, w, k, existing_cover=existing, capacity=CAPACITY, solver_time_limit_s=limit
+    for cap in args.capacities:
+        tag = f"CMCLP {cap / 1000:g}k"
+        runs[f"{tag} greedy"] = lambda cap=cap: capacitated_max_cover(
+            cover, w, k, existing_cover=existing, capacity=cap, method="greedy", solver_time_limit_s=limit
         )
+        if n_demand <= args.cmclp_max:
+            runs[f"{tag} exact"] = lambda cap=cap: capacitated_max_cover(
+                cover, w, k, existing_cover=existing, capacity=cap, solver_time_limit_s=limit
+            )
     rows = []
     for label, fn in runs.items():
         if args.problems and not any(label.startswith(p) for p in args.problems):
@@ -155,6 +163,12 @@ def run_size(n_demand: int, args: argparse.Namespace, workdir: Path) -> list[dic
         rows.append(_row(size, label, fn))
         _print_row(rows[-1])
     if args.spopt and not args.spopt_stopped:
+        sk = args.spopt_k
+        label = f"MCLP exact k={sk}"
+        rows.append(
+            _row(size, label, lambda: max_cover(cover, w, sk, covered=covered, solver_time_limit_s=limit))
+        )
+        _print_row(rows[-1])
         rows.append(_spopt_row(size, inst, args, workdir))
         _print_row(rows[-1])
     return rows
@@ -165,7 +179,7 @@ def run_size(n_demand: int, args: argparse.Namespace, workdir: Path) -> list[dic
 
 def _spopt_row(size: dict, inst: dict, args: argparse.Namespace, workdir: Path) -> dict:
     cells = size["demand"] * (size["candidates"] + size["existing"])
-    row = {**size, "run": "spopt MCLP", "method": "spopt + CBC", "load": os.getloadavg()[0]}
+    row = {**size, "run": f"spopt MCLP k={args.spopt_k}", "method": "spopt + CBC", "load": os.getloadavg()[0]}
     if cells > args.spopt_max_cells:
         args.spopt_stopped = True
         gib = cells * 8 / 2**30
@@ -174,7 +188,7 @@ def _spopt_row(size: dict, inst: dict, args: argparse.Namespace, workdir: Path) 
     c, e = inst["cover"], inst["existing"]
     np.savez(npz, c_ind=c.indices, c_ptr=c.indptr, e_ind=e.indices, e_ptr=e.indptr, w=inst["weight"])
     out = npz.with_suffix(".json")
-    cmd = [sys.executable, __file__, "--spopt-worker", str(npz), "--k", str(args.k), "--out", str(out)]
+    cmd = [sys.executable, __file__, "--spopt-worker", str(npz), "--k", str(args.spopt_k), "--out", str(out)]
     proc = subprocess.Popen(cmd, start_new_session=True)
     try:
         proc.wait(timeout=args.spopt_timeout_s)
@@ -263,7 +277,7 @@ def greedy_quality(n_instances: int) -> dict:
 # --- output ------------------------------------------------------------------------------------------
 
 HEADER = (
-    f"  {'run':<15} {'wall_s':>8} {'solver_s':>8} {'peak_MiB':>8} {'status':<13} {'method':<13} "
+    f"  {'run':<17} {'wall_s':>8} {'solver_s':>8} {'peak_MiB':>8} {'status':<13} {'method':<13} "
     f"{'objective':>11} {'bound':>11} {'gap':>8}  {'bound from':<19} {'load':>4}  notes"
 )
 
@@ -289,7 +303,7 @@ def _print_row(r: dict) -> None:
     if "cbc_MiB" in r:
         notes = f"{notes}; CBC process max RSS {r['cbc_MiB']:.0f} MiB".strip("; ")
     print(
-        f"  {r['run']:<15} {_fmt(r.get('wall_s'), '8.2f')} {_fmt(r.get('solver_s'), '8.2f')} "
+        f"  {r['run']:<17} {_fmt(r.get('wall_s'), '8.2f')} {_fmt(r.get('solver_s'), '8.2f')} "
         f"{_fmt(r.get('peak_MiB'), '8.0f')} {r['status'][:13]:<13} {r.get('method', ''):<13} "
         f"{_fmt(r.get('objective'), '11,.0f')} {_fmt(r.get('bound'), '11,.0f')} "
         f"{_fmt(r.get('gap'), '8.4%')}  "
@@ -328,9 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demand-per-km2", type=float, default=1000.0)
     parser.add_argument("--km2-per-clinic", type=float, default=4.0)
     parser.add_argument("--problems", help="only these runs (prefixes: MCLP, LSCP, CMCLP)")
-    parser.add_argument("--cmclp-max", type=int, default=20_000, help="largest demand count for CMCLP")
+    parser.add_argument("--capacities", default="20000,60000", help="residents per site for CMCLP rows")
+    parser.add_argument("--cmclp-max", type=int, default=10_000, help="largest demand count for CMCLP exact")
     parser.add_argument("--no-spopt", dest="spopt", action="store_false")
     parser.add_argument("--spopt-timeout-s", type=float, default=600.0)
+    parser.add_argument("--spopt-k", type=int, default=2, help="new sites in the spopt comparison")
     parser.add_argument("--spopt-max-cells", type=float, default=2e8)
     parser.add_argument("--quality", type=int, default=300, help="brute-forced instances for greedy quality")
     parser.add_argument("--json", type=Path)
@@ -346,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         [int(s) for s in args.sizes.split(",")] if args.sizes else (QUICK_SIZES if args.quick else FULL_SIZES)
     )
     args.problems = args.problems.split(",") if args.problems else None
+    args.capacities = [float(c) for c in args.capacities.split(",")]
     args.spopt_stopped = False
     _legend(args)
     rows = []
@@ -366,15 +383,17 @@ def _summary(rows: list[dict], quality: dict | None, args: argparse.Namespace) -
         big = max(solved, key=lambda r: r["demand"])
         print(
             f"  largest MCLP the exact solver proved optimal within {args.time_limit_s:g} s: "
-            f"{big['demand']:,} demand points x {big['candidates']:,} candidates ({big['wall_s']:.1f} s)"
+            f"{big['demand']:,} demand points x {big['candidates']:,} candidates ({big['wall_s']:.1f} s; "
+            f"sites by {big['method']}, bound: {big['bound_source']})"
         )
     by_size = {}
     for r in rows:
         by_size.setdefault(r["demand"], {})[r["run"]] = r
     for n, runs in by_size.items():
-        ex, gr, sp_ = runs.get("MCLP exact"), runs.get("MCLP greedy"), runs.get("spopt MCLP")
+        ex, gr = runs.get("MCLP exact"), runs.get("MCLP greedy")
         if ex and gr and ex["status"] == "optimal" and ex["objective"] > 0:
             print(f"  {n:>7,} points: greedy reaches {gr['objective'] / ex['objective']:.4%} of the optimum")
+        ex, sp_ = runs.get(f"MCLP exact k={args.spopt_k}"), runs.get(f"spopt MCLP k={args.spopt_k}")
         if ex and sp_ and sp_.get("status") == "optimal" and ex["status"] == "optimal":
             same = abs(sp_["objective"] - ex["objective"]) <= 1e-6 * max(1.0, ex["objective"])
             print(

@@ -113,30 +113,49 @@ class Assignment:
         return Served(float(sol.x.sum()), load, sol.status)
 
 
-def lazy_greedy(assign: Assignment, n_sites: int, time_limit_s: float) -> NDArray[np.int64]:
+def lazy_greedy(assign: Assignment, n_sites: int, time_limit_s: float) -> tuple[NDArray[np.int64], float]:
     """Capacity-aware greedy: each step opens the candidate that serves the most extra residents.
 
     Marginal gains are evaluated lazily (an upper bound is re-checked only when it leads).
     A candidate's first bound is the least of its capacity and the residents in its reach.
+
+    Returns
+    -------
+    (sites, bound)
+        The sites in order, and an upper bound on the extra residents any ``n_sites``
+        new sites can serve: at every step, what greedy added so far plus the
+        ``n_sites`` largest gain bounds (the online bound; valid because gains only shrink).
     """
     n_e = assign.n_existing
     n_c = assign.capacity.size - n_e
     reach = np.bincount(assign.pair_site, weights=assign.weight[assign.pair_group], minlength=n_e + n_c)
-    bound = np.minimum(assign.capacity[n_e:], reach[n_e:]).astype(np.float64)
+    gain_bound = np.minimum(assign.capacity[n_e:], reach[n_e:]).astype(np.float64)
     tol = 1e-9 * max(1.0, float(assign.weight.sum()))
     chosen: list[int] = []
-    current = assign.served(np.empty(0, dtype=np.int64), time_limit_s).value
+    added = 0.0
+    base = assign.served(np.empty(0, dtype=np.int64), time_limit_s).value
+    online = added + _top_sum(gain_bound, n_sites)
     fresh = np.zeros(n_c, dtype=bool)
     while len(chosen) < n_sites:
-        best = int(np.argmax(bound))
-        if bound[best] <= tol:
+        best = int(np.argmax(gain_bound)) if n_c else -1
+        if best < 0 or gain_bound[best] <= tol:
             break
         if fresh[best]:
             chosen.append(best)
-            current += bound[best]
-            bound[best] = -np.inf
+            added += gain_bound[best]
+            gain_bound[best] = -np.inf
             fresh[:] = False
+            online = min(online, added + _top_sum(gain_bound, n_sites))
             continue
-        bound[best] = assign.served(np.array([*chosen, best]), time_limit_s).value - current
+        gain_bound[best] = assign.served(np.array([*chosen, best]), time_limit_s).value - base - added
         fresh[best] = True
-    return np.array(chosen, dtype=np.int64)
+    online = min(online, added + _top_sum(gain_bound, n_sites))
+    return np.array(chosen, dtype=np.int64), max(online, added)
+
+
+def _top_sum(values: NDArray[np.float64], k: int) -> float:
+    v = np.clip(values[np.isfinite(values)], 0, None)
+    if v.size == 0 or k <= 0:
+        return 0.0
+    k = min(k, v.size)
+    return float(np.partition(v, v.size - k)[v.size - k :].sum())

@@ -88,6 +88,7 @@ def capacitated_max_cover(
     method: str = "exact",
     solver_time_limit_s: float = DEFAULT_SOLVER_TIME_LIMIT_S,
     mip_rel_gap: float = 0.0,
+    lp_bound: bool = True,
 ) -> CapacitatedResult:
     """Capacitated maximal covering: ``n_sites`` new sites, no site over its capacity.
 
@@ -107,11 +108,12 @@ def capacitated_max_cover(
         Residents each existing facility may serve; ``capacity`` when it is a number.
     method : {"exact", "greedy"}
         ``"greedy"``: capacity-aware greedy (each step opens the site serving the most
-        extra residents; at least 1 - 1/e of the optimum), bounded by the LP
-        relaxation. ``"exact"``: also the mixed-integer programme with HiGHS, whose
+        extra residents; at least 1 - 1/e of the optimum), bounded by its online
+        bound and the LP relaxation. ``"exact"``: also the mixed-integer programme with HiGHS, whose
         sites are kept when they serve more.
-    solver_time_limit_s, mip_rel_gap : float
-        As in :func:`circles.planning.covering.max_cover`.
+    solver_time_limit_s, mip_rel_gap, lp_bound
+        As in :func:`circles.planning.covering.max_cover`. Neither programme is
+        solved when greedy's online bound already proves its sites optimal.
 
     Returns
     -------
@@ -121,23 +123,23 @@ def capacitated_max_cover(
     assign, uncoverable, w = _build(cover, weight, existing_cover, capacity, existing_capacity)
     limit = solver_time_limit_s
     before = assign.served(np.empty(0, dtype=np.int64), limit)
-    best = lazy_greedy(assign, n_sites, limit)
+    best, gain_bound = lazy_greedy(assign, n_sites, limit)
     best_value = assign.served(best, limit).value
-    reachable = float(assign.weight.sum())  # a bound needing no solver
-    tol = 1e-9 * max(1.0, reachable)
+    tol = 1e-9 * max(1.0, float(assign.weight.sum()))
     used, status, solve_s = GREEDY, "feasible", 0.0
-    total_bound, source = reachable, "residents in reach"
-    if best_value < reachable - tol:  # else greedy already serves everyone in reach
+    total_bound, source = before.value + gain_bound, "greedy online bound"
+    if total_bound - best_value > tol and (method == "exact" or lp_bound):
         sol = _solve_programme(assign, n_sites, method, limit, mip_rel_gap)
         solve_s = sol.time_s
-        if np.isfinite(sol.bound) and sol.bound < reachable:
+        if np.isfinite(sol.bound) and sol.bound < total_bound:
             total_bound, source = sol.bound, "MIP dual bound" if method == "exact" else "LP relaxation"
-        if method == "exact" and sol.x is not None:
-            mip_sites = np.flatnonzero(sol.x[: assign.capacity.size - assign.n_existing] > 0.5)
-            mip_value = assign.served(mip_sites, limit).value  # HiGHS's own objective is not trusted
-            if mip_value > best_value + tol:
-                best, used = mip_sites, EXACT
+        if method == "exact":
             status = sol.status
+            if sol.x is not None:
+                mip_sites = np.flatnonzero(sol.x[: assign.capacity.size - assign.n_existing] > 0.5)
+                mip_value = assign.served(mip_sites, limit).value  # HiGHS's own objective is not trusted
+                if mip_value > best_value + tol:
+                    best, used = mip_sites, EXACT
     return _finish(assign, before, best, total_bound, source, used, status, solve_s, uncoverable, w, limit)
 
 
@@ -224,6 +226,7 @@ def _solve_programme(assign: Assignment, n_sites, method, time_limit_s, mip_rel_
         maximize=True,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
+        presolve=False,
     )
 
 

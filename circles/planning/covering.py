@@ -182,11 +182,11 @@ def max_cover(
         solve_s = sol.time_s
         if np.isfinite(sol.bound) and sol.bound < bound:
             bound, source = sol.bound, "MIP dual bound" if method == "exact" else "LP relaxation"
-        if method == "exact" and sol.x is not None:
-            picked = np.flatnonzero(sol.x[: g.sites.shape[1]] > 0.5)
+        if method == "exact":
+            status = sol.status  # "time limit" even when HiGHS stopped without any solution
+            picked = np.flatnonzero(sol.x[: g.sites.shape[1]] > 0.5) if sol.x is not None else best
             if covered_weight(g.sites, g.weight, picked) > float(greedy.gain.sum()) + tol:
                 best, used = picked, EXACT
-            status = "optimal" if sol.status == "optimal" else sol.status
     sites, gain = order_by_gain(g.sites, g.weight, best)
     objective = float(gain.sum())
     if bound - objective <= tol:
@@ -235,11 +235,11 @@ def set_cover(
         if np.isfinite(sol.bound) and np.ceil(sol.bound - 1e-6) > bound:
             bound = float(np.ceil(sol.bound - 1e-6))
             source = "MIP dual bound" if method == "exact" else "LP relaxation"
-        if method == "exact" and sol.x is not None:
-            picked = np.flatnonzero(sol.x > 0.5)
-            if picked.size < greedy.size:
+        if method == "exact":
+            status = sol.status
+            picked = np.flatnonzero(sol.x > 0.5) if sol.x is not None else best
+            if picked.size < greedy.size and bool(g.sites[:, picked].sum(axis=1).min() > 0):
                 best, used = picked, EXACT
-            status = "optimal" if sol.status == "optimal" else sol.status
     # Every group has weight > 0, so a site adding nothing after the others is redundant.
     sites, gain = order_by_gain(g.sites, g.weight, best)
     objective = float(sites.size)
@@ -270,6 +270,7 @@ def _solve_mclp(g: Groups, n_sites, method, time_limit_s, mip_rel_gap) -> _highs
         maximize=True,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
+        presolve=False,
     )
 
 
@@ -282,6 +283,7 @@ def _solve_lscp(g: Groups, method, time_limit_s) -> _highs.Solution:
         (np.zeros(n_c), np.ones(n_c)),
         integer=np.ones(n_c, dtype=bool) if method == "exact" else None,
         time_limit_s=time_limit_s,
+        presolve=False,
     )
 
 
