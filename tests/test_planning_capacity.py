@@ -200,3 +200,69 @@ def test_bad_travel_times_are_clear_errors():
         TravelTimes.from_pairs([2], [0], [1.0], n_homes=2, n_facilities=1)
     with pytest.raises(InputError, match="expected 4 x 3"):
         e2sfca(toy_times(), np.ones(4))
+
+
+NANJING_PBF = "nanjing_xuanwu_osm/nanjing_xuanwu_osmwebwizard.osm.pbf"
+HEALTH_TAGS = (
+    "amenity=clinic,amenity=doctors,amenity=hospital,amenity=pharmacy,amenity=dentist,"
+    "healthcare=centre,healthcare=clinic,healthcare=doctor,healthcare=hospital,healthcare=pharmacy"
+)
+
+
+def _nanjing_travel_times(path, limit_m=1500.0, speed_m_per_min=75.0):
+    """Exact walking minutes from every building to every health facility of the real extract."""
+    import shapely
+    from scipy.sparse.csgraph import dijkstra
+
+    from circles.config import facility_preset
+    from circles.network import WalkNetwork
+    from circles.sources.osm import read_osm
+
+    layers = read_osm(path, facility_preset(HEALTH_TAGS))
+    net = WalkNetwork.from_lines(layers.walkways.geometry.values, layers.walkways.crs)
+    fac_xy = net.to_local(layers.facilities.geometry.x.to_numpy(), layers.facilities.geometry.y.to_numpy())
+    buildings = layers.buildings.to_crs(net.crs)
+    home_xy = shapely.get_coordinates(shapely.point_on_surface(buildings.geometry.values))
+    fac, home = net.snap(fac_xy, max_access_leg_m=250.0), net.snap(home_xy, max_access_leg_m=250.0)
+    f_ok, h_ok = np.flatnonzero(fac.attached), np.flatnonzero(home.attached)
+    fe, he = fac.edge[f_ok], home.edge[h_ok]
+    f_to_u = fac.along_m[f_ok] + fac.access_leg_m[f_ok]
+    f_to_v = net.edge_length_m[fe] - fac.along_m[f_ok] + fac.access_leg_m[f_ok]
+    graph = net.adjacency_with_sources(fe, f_to_u, f_to_v)
+    src = net.n_nodes + np.arange(f_ok.size)
+    dist = dijkstra(graph, directed=True, indices=src, limit=limit_m)[:, : net.n_nodes]
+    h_along = home.along_m[h_ok]
+    d = np.minimum(
+        dist[:, net.edge_u[he]] + h_along, dist[:, net.edge_v[he]] + net.edge_length_m[he] - h_along
+    )
+    same = fe[:, None] == he[None, :]  # on one edge: straight along it
+    direct = np.abs(fac.along_m[f_ok][:, None] - h_along[None, :]) + fac.access_leg_m[f_ok][:, None]
+    d = np.where(same, np.minimum(d, direct), d) + home.access_leg_m[h_ok][None, :]
+    minutes = np.where(d <= limit_m, d, np.nan).T / speed_m_per_min  # homes x facilities
+    area = buildings.geometry.area.to_numpy()[h_ok]
+    residents = np.maximum(1.0, np.round(area / 30.0))  # one resident per 30 m2 of footprint
+    kinds = layers.facilities["amenity"].fillna("pharmacy").to_numpy()[f_ok]
+    supply = np.select([kinds == "hospital", kinds == "clinic"], [12.0, 3.0], 1.0)
+    return TravelTimes.from_dense(minutes), residents, supply
+
+
+@pytest.mark.shared_data
+def test_e2sfca_agrees_with_pysal_access_on_nanjing_walking_times(shared_data):
+    from access import weights as aw
+
+    path = shared_data / NANJING_PBF
+    if not path.is_file():
+        pytest.skip(f"real-data test: {path} is absent")
+    tt, residents, supply = _nanjing_travel_times(path)
+    assert tt.n_facilities >= 6 and tt.n_homes > 1000 and tt.n_pairs > 2000
+    assert (tt.time_min > 15).any()  # pairs beyond the catchment are present and must weigh 0
+    for weights, fn in [
+        (SteppedWeights(), aw.step_fn({5: 1.0, 10: 0.68, 15: 0.22})),
+        (GaussianWeights(15.0), aw.gaussian(7.5)),
+    ]:
+        ours = e2sfca(tt, residents, supply, weights)
+        ref = _access_reference(tt, residents, supply, fn, 15.0)
+        present = ~np.isnan(ref)
+        assert present.sum() > 500
+        np.testing.assert_allclose(ours.access_per_10k[present] / 1e4, ref[present], rtol=1e-12, atol=1e-9)
+        assert np.all(ours.access_per_10k[~present] == 0)

@@ -70,6 +70,24 @@ def test_exact_mclp_equals_brute_force_and_greedy_is_within_1_minus_1_over_e(see
     assert greedy.gap == pytest.approx(max(0.0, (greedy.bound - greedy.objective) / greedy.bound))
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_lagrangian_bound_is_a_true_bound_near_the_lp_bound(seed):
+    from circles.planning import _highs
+    from circles.planning.covering import _prepare, _solve_mclp
+    from circles.planning.greedy import lagrangian_bound
+
+    c, e, w = random_instance(seed, n_cand=12, density=0.15)
+    covered = e.any(axis=0)
+    k = 3
+    g = _prepare(c, w, covered).groups
+    optimum = brute_max_cover(c, w, ~covered, k)
+    lp = _solve_mclp(g, k, "greedy", 60.0, 0.0)
+    assert isinstance(lp, _highs.Solution) and lp.status == "optimal"
+    lag = lagrangian_bound(g.sites, g.weight, k, 0.0, iterations=2000)
+    assert lag >= lp.bound - 1e-6 >= optimum - 1e-6  # LP duality: no multiplier beats the LP
+    assert lag <= 1.02 * lp.bound  # and the subgradient gets within 2% of it here
+
+
 def test_greedy_optimality_rate_is_reported():
     """How often greedy is optimal on small random instances (printed; see bench/siting.py)."""
     rows = []
@@ -186,9 +204,15 @@ def test_mclp_by_hand_with_existing_facilities_where_greedy_is_not_optimal():
     assert res.covered_before == 150.0 and res.covered_after.tolist() == [270.0, 390.0]
     greedy = max_cover(cand, w, 2, covered=covered, method="greedy")
     assert greedy.sites.tolist() == [2, 1] and greedy.gain.tolist() == [130.0, 60.0]
-    # The LP relaxation's optimum is B + D = 240 (no fractional choice does better).
-    assert greedy.status == "feasible" and greedy.bound_source == "LP relaxation"
+    # The LP relaxation's optimum is B + D = 240 (no fractional choice does better); the
+    # Lagrangian bound (the LP's dual) reaches it too.
+    assert greedy.status == "feasible" and greedy.bound_source == "Lagrangian bound"
     assert greedy.bound == pytest.approx(240.0) and greedy.gap == pytest.approx(50.0 / 240.0)
+    lp_only = max_cover(cand, w, 2, covered=covered, method="greedy", lagrangian_iterations=0)
+    assert lp_only.bound_source == "LP relaxation" and lp_only.bound == pytest.approx(240.0)
+    online = max_cover(cand, w, 2, covered=covered, method="greedy", lagrangian_iterations=0, lp_bound=False)
+    # Online bound: after C (130), the two largest gains left are B's and D's 60 each: 250.
+    assert online.bound_source == "greedy online bound" and online.bound == 250.0
     # With 4 sites B, C, D cover everything (A adds nothing and is not proposed). They are
     # listed by marginal gain, so the first two of this list are not the best pair.
     four = max_cover(cand, w, 4, covered=covered)
@@ -225,6 +249,16 @@ def test_capacitated_toy_by_hand():
     # Fractional residents take the LP path instead of the integer maximum flow: same answer.
     frac = capacitated_max_cover(cand, w + 0.25, 1, existing_cover=existing, capacity=100.0)
     assert frac.sites.tolist() == [0] and frac.covered_after == pytest.approx([80.25 + 60.25 + 50.25])
+
+
+def test_capacitated_too_large_programme_falls_back_to_greedy_and_says_so():
+    w = np.array([80.0, 60.0, 50.0, 30.0])
+    existing = np.array([[1, 1, 0, 0]], dtype=bool)
+    cand = np.array([[0, 1, 1, 0], [0, 0, 1, 1]], dtype=bool)
+    res = capacitated_max_cover(cand, w, 1, existing_cover=existing, capacity=100.0, max_programme_pairs=3)
+    assert res.status == "too large" and res.method == "greedy" and res.sites.tolist() == [0]
+    # Greedy's online bound: C0's first bound is its capacity, 100 (its true gain is 90).
+    assert res.bound_source == "greedy online bound" and res.bound == 100.0 and res.gap == pytest.approx(0.1)
 
 
 def test_capacitated_splits_a_demand_point_between_sites():

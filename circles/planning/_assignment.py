@@ -59,6 +59,7 @@ class Assignment:
         self.n_existing = n_existing
         self.pair_group = np.repeat(np.arange(weight.size), np.diff(self.sites.indptr))
         self.pair_site = self.sites.indices.astype(np.int64)
+        self.by_site = self.sites.T.tocsr()
         values = np.concatenate([weight, capacity])
         self.integral = bool(
             np.all(values == np.round(values))
@@ -76,20 +77,28 @@ class Assignment:
         return self._lp(is_open, time_limit_s)
 
     def _flow(self, is_open: NDArray[np.bool_]) -> Served:
+        """Integer maximum flow over the open sites' arcs only (cost grows with them, not the city)."""
         from scipy.sparse.csgraph import maximum_flow
 
-        n_g, n_s = self.weight.size, self.capacity.size
-        keep = is_open[self.pair_site]
-        first_site, sink = 1 + n_g, 1 + n_g + n_s
-        rows = np.concatenate(
-            [np.zeros(n_g, np.int64), 1 + self.pair_group[keep], first_site + np.arange(n_s)]
+        ptr, groups_by_site = self.by_site.indptr, self.by_site.indices
+        open_sites = np.flatnonzero(is_open)
+        counts = ptr[open_sites + 1] - ptr[open_sites]
+        starts = np.repeat(ptr[open_sites] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        pair_group = groups_by_site[starts]
+        touched, local = np.unique(pair_group, return_inverse=True)
+        m, n_open = touched.size, open_sites.size
+        sink = 1 + m + n_open
+        rows = np.concatenate([np.zeros(m, np.int64), 1 + local, 1 + m + np.arange(n_open)])
+        cols = np.concatenate(
+            [1 + np.arange(m), 1 + m + np.repeat(np.arange(n_open), counts), np.full(n_open, sink)]
         )
-        cols = np.concatenate([1 + np.arange(n_g), first_site + self.pair_site[keep], np.full(n_s, sink)])
-        cap = np.concatenate([self.weight, self.weight[self.pair_group[keep]], self.capacity * is_open])
-        graph = sp.csr_matrix((np.round(cap).astype(np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
+        w = np.round(self.weight[touched]).astype(np.int32)
+        cap = np.concatenate([w, w[local], np.round(self.capacity[open_sites]).astype(np.int32)])
+        graph = sp.csr_matrix((cap, (rows, cols)), shape=(sink + 1, sink + 1))
         res = maximum_flow(graph, 0, sink)
-        into_sink = res.flow.tocsc()[:, sink].toarray().ravel()
-        return Served(float(res.flow_value), into_sink[first_site:sink].astype(np.float64), "optimal")
+        load = np.zeros(self.capacity.size)
+        load[open_sites] = res.flow[1 + m : sink][:, [sink]].toarray().ravel()
+        return Served(float(res.flow_value), load, "optimal")
 
     def _lp(self, is_open: NDArray[np.bool_], time_limit_s: float) -> Served:
         n_g, n_s = self.weight.size, self.capacity.size
