@@ -9,14 +9,18 @@ demand count, so every size has the same local structure. Residents per demand p
 
 For each size it times, with the peak extra resident memory of each call (``_common.PeakMemory``):
 
-* ``MCLP exact``     ``max_cover(..., method="exact")``: HiGHS on the aggregated integer programme;
-* ``MCLP greedy``    ``max_cover(..., method="greedy", lp_bound=False)``: greedy + online bound;
-* ``MCLP greedy+LP`` the same with the LP relaxation as bound (within the time limit);
+* ``MCLP exact``     ``max_cover(..., method="exact")``: greedy, the Lagrangian relaxation (300
+  subgradient steps: a bound and the best sites met), then HiGHS on the aggregated integer
+  programme unless the optimum is already proved;
+* ``MCLP greedy``    plain greedy and its online bound (``lagrangian_iterations=0, lp_bound=False``);
+* ``MCLP fast``      ``method="greedy", lp_bound=False``: greedy + the Lagrangian bound and sites;
+* ``MCLP fast+LP``   ``method="greedy"``: the same and the LP relaxation (within the time limit);
 * ``LSCP exact``, ``LSCP greedy``: ``set_cover``;
-* ``CMCLP 20k greedy`` ``capacitated_max_cover(..., method="greedy")`` with 20,000 residents per site
-  (and the other ``--capacities``): capacity-aware greedy on integer maximum flows, bounded by its
-  online bound and the LP relaxation;
-* ``CMCLP 20k exact`` the same with the mixed-integer programme (up to ``--cmclp-max`` demand points);
+* ``CMCLP 20k greedy`` ``capacitated_max_cover(..., method="greedy", lp_bound=False)`` with 20,000
+  residents per site (and the other ``--capacities``): capacity-aware greedy on integer maximum
+  flows, with its online bound;
+* ``CMCLP 20k exact`` the same, then the mixed-integer programme unless greedy is proved optimal or
+  the programme exceeds ``max_programme_pairs`` (2 million; status "too large");
 * ``spopt MCLP``     ``spopt.locate.MCLP.from_cost_matrix`` with ``predefined_facilities_arr`` and
   pulp's bundled CBC, in a subprocess with a timeout, on the same coverage (a dense cost matrix),
   until a size times out or its dense matrix would exceed ``--spopt-max-cells``; it solves
@@ -136,10 +140,12 @@ def run_size(n_demand: int, args: argparse.Namespace, workdir: Path) -> list[dic
     }
     _print_size(size)
     k, limit = args.k, args.time_limit_s
+    pure = {"method": "greedy", "lagrangian_iterations": 0, "lp_bound": False}
     runs = {
         "MCLP exact": lambda: max_cover(cover, w, k, covered=covered, solver_time_limit_s=limit),
-        "MCLP greedy": lambda: max_cover(cover, w, k, covered=covered, method="greedy", lp_bound=False),
-        "MCLP greedy+LP": lambda: max_cover(
+        "MCLP greedy": lambda: max_cover(cover, w, k, covered=covered, **pure),
+        "MCLP fast": lambda: max_cover(cover, w, k, covered=covered, method="greedy", lp_bound=False),
+        "MCLP fast+LP": lambda: max_cover(
             cover, w, k, covered=covered, method="greedy", solver_time_limit_s=limit
         ),
         "LSCP exact": lambda: set_cover(cover, w, covered=covered, solver_time_limit_s=limit),
@@ -150,12 +156,11 @@ def run_size(n_demand: int, args: argparse.Namespace, workdir: Path) -> list[dic
     for cap in args.capacities:
         tag = f"CMCLP {cap / 1000:g}k"
         runs[f"{tag} greedy"] = lambda cap=cap: capacitated_max_cover(
-            cover, w, k, existing_cover=existing, capacity=cap, method="greedy", solver_time_limit_s=limit
+            cover, w, k, existing_cover=existing, capacity=cap, method="greedy", lp_bound=False
         )
-        if n_demand <= args.cmclp_max:
-            runs[f"{tag} exact"] = lambda cap=cap: capacitated_max_cover(
-                cover, w, k, existing_cover=existing, capacity=cap, solver_time_limit_s=limit
-            )
+        runs[f"{tag} exact"] = lambda cap=cap: capacitated_max_cover(
+            cover, w, k, existing_cover=existing, capacity=cap, solver_time_limit_s=limit
+        )
     rows = []
     for label, fn in runs.items():
         if args.problems and not any(label.startswith(p) for p in args.problems):
@@ -261,7 +266,7 @@ def greedy_quality(n_instances: int) -> dict:
         w = rng.integers(1, 500, 40).astype(float)
         k = int(rng.integers(2, 5))
         best = max(float(w[c[list(s)].any(axis=0)].sum()) for s in itertools.combinations(range(12), k))
-        res = max_cover(c, w, k, method="greedy", lp_bound=False)
+        res = max_cover(c, w, k, method="greedy", lagrangian_iterations=0, lp_bound=False)
         ratios.append(res.objective / best if best else 1.0)
         bound_gaps.append(res.gap)
     r = np.array(ratios)
@@ -343,7 +348,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--km2-per-clinic", type=float, default=4.0)
     parser.add_argument("--problems", help="only these runs (prefixes: MCLP, LSCP, CMCLP)")
     parser.add_argument("--capacities", default="20000,60000", help="residents per site for CMCLP rows")
-    parser.add_argument("--cmclp-max", type=int, default=10_000, help="largest demand count for CMCLP exact")
     parser.add_argument("--no-spopt", dest="spopt", action="store_false")
     parser.add_argument("--spopt-timeout-s", type=float, default=600.0)
     parser.add_argument("--spopt-k", type=int, default=2, help="new sites in the spopt comparison")

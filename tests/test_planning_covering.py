@@ -55,26 +55,30 @@ def test_exact_mclp_equals_brute_force_and_greedy_is_within_1_minus_1_over_e(see
     c, e, w = random_instance(seed)
     covered = e.any(axis=0)
     optimum = brute_max_cover(c, w, ~covered, k)
-    exact = max_cover(c, w, k, covered=covered)
+    exact = max_cover(c, w, k, covered=covered, lagrangian_iterations=0)  # HiGHS unless greedy proves it
     assert exact.status == "optimal" and exact.gap == 0.0
     assert exact.objective == pytest.approx(optimum, abs=1e-6)
+    default = max_cover(c, w, k, covered=covered)
+    assert default.status == "optimal" and default.objective == pytest.approx(optimum, abs=1e-6)
     hit = c[exact.sites].any(axis=0) & ~covered
     assert float(w[hit].sum()) == pytest.approx(exact.objective)  # the sites really cover it
     assert exact.covered_before == float(w[covered].sum())
     np.testing.assert_allclose(exact.covered_after, exact.covered_before + np.cumsum(exact.gain))
     assert np.all(np.diff(exact.gain) <= 1e-9)  # largest marginal gain first
-    greedy = max_cover(c, w, k, covered=covered, method="greedy")
+    greedy = max_cover(c, w, k, covered=covered, method="greedy", lagrangian_iterations=0, lp_bound=False)
     assert greedy.method == "greedy"
     assert greedy.objective >= ONE_MINUS_1_OVER_E * optimum - 1e-9
-    assert greedy.bound >= optimum - 1e-6  # the reported bound is a true bound
+    assert greedy.bound >= optimum - 1e-6  # the reported online bound is a true bound
     assert greedy.gap == pytest.approx(max(0.0, (greedy.bound - greedy.objective) / greedy.bound))
+    fast = max_cover(c, w, k, covered=covered, method="greedy")  # + Lagrangian bound and sites, LP bound
+    assert greedy.objective <= fast.objective <= optimum + 1e-9 <= fast.bound + 2e-6
 
 
 @pytest.mark.parametrize("seed", range(8))
 def test_lagrangian_bound_is_a_true_bound_near_the_lp_bound(seed):
     from circles.planning import _highs
     from circles.planning.covering import _prepare, _solve_mclp
-    from circles.planning.greedy import lagrangian_bound
+    from circles.planning.lagrangian import max_cover_lagrangian
 
     c, e, w = random_instance(seed, n_cand=12, density=0.15)
     covered = e.any(axis=0)
@@ -83,9 +87,12 @@ def test_lagrangian_bound_is_a_true_bound_near_the_lp_bound(seed):
     optimum = brute_max_cover(c, w, ~covered, k)
     lp = _solve_mclp(g, k, "greedy", 60.0, 0.0)
     assert isinstance(lp, _highs.Solution) and lp.status == "optimal"
-    lag = lagrangian_bound(g.sites, g.weight, k, 0.0, iterations=2000)
-    assert lag >= lp.bound - 1e-6 >= optimum - 1e-6  # LP duality: no multiplier beats the LP
-    assert lag <= 1.02 * lp.bound  # and the subgradient gets within 2% of it here
+    lag = max_cover_lagrangian(g.sites, g.weight, k, 0.0, iterations=2000)
+    assert lag.bound >= lp.bound - 1e-6 >= optimum - 1e-6  # LP duality: no multiplier beats the LP
+    assert lag.bound <= 1.02 * lp.bound  # and the subgradient gets within 2% of it here
+    hit = c[lag.sites].any(axis=0) & ~covered  # the sites it reports cover what it says
+    assert lag.sites.size <= k and float(w[hit].sum()) == pytest.approx(lag.value)
+    assert lag.value <= optimum + 1e-9
 
 
 def test_greedy_optimality_rate_is_reported():
@@ -95,7 +102,7 @@ def test_greedy_optimality_rate_is_reported():
         c, e, w = random_instance(100 + seed, n_cand=12, density=0.12)
         covered = e.any(axis=0)
         optimum = brute_max_cover(c, w, ~covered, k)
-        greedy = max_cover(c, w, k, covered=covered, method="greedy")
+        greedy = max_cover(c, w, k, covered=covered, method="greedy", lagrangian_iterations=0, lp_bound=False)
         rows.append((greedy.objective, optimum))
     ratio = np.array([g / o if o > 0 else 1.0 for g, o in rows])
     optimal = np.isclose(ratio, 1.0)
@@ -113,9 +120,12 @@ def test_exact_lscp_equals_brute_force(seed):
     covered = e.any(axis=0)
     reach = c.any(axis=0)
     need = (w > 0) & ~covered & reach
-    res = set_cover(c, w, covered=covered)
+    res = set_cover(c, w, covered=covered, lagrangian_iterations=0)  # HiGHS
     assert res.status == "optimal" and res.gap == 0.0
     assert res.objective == brute_set_cover(c, need) == res.sites.size
+    default = set_cover(c, w, covered=covered)
+    assert default.status == "optimal" and default.objective == res.objective
+    assert c[default.sites].any(axis=0)[need].all()
     assert c[res.sites].any(axis=0)[need].all()
     expected_unreached = np.flatnonzero((w > 0) & ~covered & ~reach)
     np.testing.assert_array_equal(res.uncoverable, expected_unreached)
@@ -123,6 +133,21 @@ def test_exact_lscp_equals_brute_force(seed):
     greedy = set_cover(c, w, covered=covered, method="greedy")
     assert c[greedy.sites].any(axis=0)[need].all()
     assert greedy.bound <= res.objective <= greedy.objective
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_set_cover_lagrangian_bound_and_cover(seed):
+    from circles.planning.covering import _prepare
+    from circles.planning.lagrangian import set_cover_lagrangian
+
+    c, e, w = random_instance(seed, n_cand=10, density=0.2)
+    covered = e.any(axis=0)
+    need = (w > 0) & ~covered & c.any(axis=0)
+    g = _prepare(c, w, covered).groups
+    optimum = brute_set_cover(c, need)
+    lag = set_cover_lagrangian(g.sites, g.weight, upper=c.shape[0], iterations=300)
+    assert lag.bound <= optimum <= lag.value == lag.sites.size  # a true lower bound, a true cover
+    assert c[lag.sites].any(axis=0)[need].all()
 
 
 def _spopt_cost(e, c):
@@ -197,22 +222,27 @@ def test_mclp_by_hand_with_existing_facilities_where_greedy_is_not_optimal():
         dtype=bool,
     )
     covered = covered_by(existing)
-    res = max_cover(cand, w, 2, covered=covered)
+    res = max_cover(cand, w, 2, covered=covered, lagrangian_iterations=0)
     # Best pair: B + D = 240. Greedy takes C (130) first, then B or D adds only 60: 190.
     assert res.method == EXACT and res.status == "optimal" and res.gap == 0.0
     assert res.sites.tolist() == [1, 3] and res.gain.tolist() == [120.0, 120.0]
     assert res.covered_before == 150.0 and res.covered_after.tolist() == [270.0, 390.0]
-    greedy = max_cover(cand, w, 2, covered=covered, method="greedy")
-    assert greedy.sites.tolist() == [2, 1] and greedy.gain.tolist() == [130.0, 60.0]
-    # The LP relaxation's optimum is B + D = 240 (no fractional choice does better); the
-    # Lagrangian bound (the LP's dual) reaches it too.
-    assert greedy.status == "feasible" and greedy.bound_source == "Lagrangian bound"
+    greedy = max_cover(cand, w, 2, covered=covered, method="greedy", lagrangian_iterations=0)
+    assert (
+        greedy.method == "greedy"
+        and greedy.sites.tolist() == [2, 1]
+        and greedy.gain.tolist() == [130.0, 60.0]
+    )
+    # The LP relaxation's optimum is B + D = 240 (no fractional choice does better).
+    assert greedy.status == "feasible" and greedy.bound_source == "LP relaxation"
     assert greedy.bound == pytest.approx(240.0) and greedy.gap == pytest.approx(50.0 / 240.0)
-    lp_only = max_cover(cand, w, 2, covered=covered, method="greedy", lagrangian_iterations=0)
-    assert lp_only.bound_source == "LP relaxation" and lp_only.bound == pytest.approx(240.0)
     online = max_cover(cand, w, 2, covered=covered, method="greedy", lagrangian_iterations=0, lp_bound=False)
     # Online bound: after C (130), the two largest gains left are B's and D's 60 each: 250.
     assert online.bound_source == "greedy online bound" and online.bound == 250.0
+    # The Lagrangian relaxation meets B + D on its way to the LP bound: proved optimal without HiGHS.
+    fast = max_cover(cand, w, 2, covered=covered, method="greedy")
+    assert fast.method == "Lagrangian heuristic" and fast.sites.tolist() == [1, 3]
+    assert fast.status == "optimal" and fast.bound == pytest.approx(240.0) and fast.solve_time_s == 0.0
     # With 4 sites B, C, D cover everything (A adds nothing and is not proposed). They are
     # listed by marginal gain, so the first two of this list are not the best pair.
     four = max_cover(cand, w, 4, covered=covered)

@@ -42,14 +42,15 @@ from circles.planning.greedy import (
     covered_weight,
     greedy_max_cover,
     greedy_set_cover,
-    lagrangian_bound,
     order_by_gain,
 )
+from circles.planning.lagrangian import max_cover_lagrangian, set_cover_lagrangian
 
 #: Default wall-time limit of one exact solve, seconds.
 DEFAULT_SOLVER_TIME_LIMIT_S = 60.0
 EXACT = "exact (HiGHS)"
 GREEDY = "greedy"
+LAGRANGIAN = "Lagrangian heuristic"
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +80,8 @@ class SitingResult:
         Where the bound comes from: ``"MIP dual bound"``, ``"LP relaxation"``,
         ``"Lagrangian bound"`` (approaching the LP's) or ``"greedy online bound"``.
     method : str
-        Which method produced the sites: ``"exact (HiGHS)"`` or ``"greedy"``.
+        Which method produced the sites: ``"exact (HiGHS)"``, ``"greedy"`` or
+        ``"Lagrangian heuristic"`` (the best sites met while computing the Lagrangian bound).
     status : str
         ``"optimal"`` (proved), ``"time limit"`` (the solver stopped at
         ``solver_time_limit_s``), ``"feasible"`` (greedy, not proved optimal) or
@@ -168,9 +170,10 @@ def max_cover(
     lp_bound : bool
         With ``method="greedy"``: also solve the LP relaxation for a bound.
     lagrangian_iterations : int
-        Subgradient iterations of :func:`circles.planning.greedy.lagrangian_bound`,
-        run before HiGHS (0: none). Its bound approaches the LP's at one sparse
-        product per iteration; when it already proves greedy optimal, HiGHS is skipped.
+        Subgradient iterations of :func:`circles.planning.lagrangian.max_cover_lagrangian`, run
+        before HiGHS (0: none). Its bound approaches the LP's at one sparse product
+        per iteration, and the sites it meets may beat greedy's; when bound and best
+        sites meet, the optimum is proved and HiGHS is skipped.
 
     Returns
     -------
@@ -184,11 +187,14 @@ def max_cover(
     best, bound, source = greedy.sites, greedy.bound, "greedy online bound"
     used, status, solve_s = GREEDY, "feasible", 0.0
     tol = 1e-9 * max(1.0, float(g.weight.sum()))
-    if g.n and bound - greedy_value > tol and lagrangian_iterations > 0:
-        lag = lagrangian_bound(g.sites, g.weight, n_sites, greedy_value, lagrangian_iterations)
-        if lag < bound:
-            bound, source = lag, "Lagrangian bound"
-    if g.n and bound - greedy_value > tol and (method == "exact" or lp_bound):
+    best_value = greedy_value
+    if g.n and bound - best_value > tol and lagrangian_iterations > 0:
+        lag = max_cover_lagrangian(g.sites, g.weight, n_sites, greedy_value, lagrangian_iterations)
+        if lag.bound < bound:
+            bound, source = lag.bound, "Lagrangian bound"
+        if lag.value > best_value + tol:
+            best, best_value, used = lag.sites, lag.value, LAGRANGIAN
+    if g.n and bound - best_value > tol and (method == "exact" or lp_bound):
         sol = _solve_mclp(g, n_sites, method, solver_time_limit_s, mip_rel_gap)
         solve_s = sol.time_s
         if np.isfinite(sol.bound) and sol.bound < bound:
@@ -196,12 +202,12 @@ def max_cover(
         if method == "exact":
             status = sol.status  # "time limit" even when HiGHS stopped without any solution
             picked = np.flatnonzero(sol.x[: g.sites.shape[1]] > 0.5) if sol.x is not None else best
-            if covered_weight(g.sites, g.weight, picked) > greedy_value + tol:
+            if covered_weight(g.sites, g.weight, picked) > best_value + tol:
                 best, used = picked, EXACT
     sites, gain = order_by_gain(g.sites, g.weight, best)
     objective = float(gain.sum())
-    if bound - objective <= tol:
-        bound, status = max(bound, objective), "optimal"
+    if bound - objective <= tol:  # proved (to 1e-9 of the total weight)
+        bound, status = objective, "optimal"
     gap = (bound - objective) / bound if bound > tol else 0.0
     return _result("MCLP", p, sites, gain, objective, bound, gap, source, used, status, solve_s)
 
@@ -213,6 +219,8 @@ def set_cover(
     covered: ArrayLike | None = None,
     method: str = "exact",
     solver_time_limit_s: float = DEFAULT_SOLVER_TIME_LIMIT_S,
+    lp_bound: bool = True,
+    lagrangian_iterations: int = 300,
 ) -> SitingResult:
     """Location set covering with the existing facilities kept: the fewest new sites.
 
@@ -226,7 +234,11 @@ def set_cover(
         Demand already covered by existing facilities.
     method : {"exact", "greedy"}
         As in :func:`max_cover`; greedy picks the site covering the most uncovered points.
-    solver_time_limit_s : float
+    solver_time_limit_s, lp_bound : float, bool
+        As in :func:`max_cover`.
+    lagrangian_iterations : int
+        Subgradient iterations of :func:`circles.planning.lagrangian.set_cover_lagrangian`
+        (a lower bound, and covers found on the way), run before HiGHS (0: none).
 
     Returns
     -------
@@ -240,7 +252,13 @@ def set_cover(
     greedy = greedy_set_cover(g.sites, g.members) if g.n else np.empty(0, dtype=np.int64)
     best, used, status, solve_s = greedy, GREEDY, "feasible", 0.0
     bound, source = _set_cover_fallback_bound(g, greedy.size), "greedy online bound"
-    if g.n and bound < greedy.size:
+    if g.n and bound < best.size and lagrangian_iterations > 0:
+        lag = set_cover_lagrangian(g.sites, g.weight, greedy.size, lagrangian_iterations)
+        if lag.bound > bound:
+            bound, source = lag.bound, "Lagrangian bound"
+        if lag.sites.size and lag.value < best.size:
+            best, used = lag.sites, LAGRANGIAN
+    if g.n and bound < best.size and (method == "exact" or lp_bound):
         sol = _solve_lscp(g, method, solver_time_limit_s)
         solve_s = sol.time_s
         if np.isfinite(sol.bound) and np.ceil(sol.bound - 1e-6) > bound:
@@ -249,7 +267,7 @@ def set_cover(
         if method == "exact":
             status = sol.status
             picked = np.flatnonzero(sol.x > 0.5) if sol.x is not None else best
-            if picked.size < greedy.size and bool(g.sites[:, picked].sum(axis=1).min() > 0):
+            if picked.size < best.size and bool(g.sites[:, picked].sum(axis=1).min() > 0):
                 best, used = picked, EXACT
     # Every group has weight > 0, so a site adding nothing after the others is redundant.
     sites, gain = order_by_gain(g.sites, g.weight, best)
@@ -299,7 +317,7 @@ def _solve_lscp(g: Groups, method, time_limit_s) -> _highs.Solution:
 
 
 def _set_cover_fallback_bound(g: Groups, n_greedy: int) -> float:
-    """A lower bound on the fewest sites without a solver: greedy / H(largest site's point count).
+    """A lower bound on the fewest sites from greedy alone: greedy / H(largest site's point count).
 
     Greedy set cover uses at most H(d) times the optimum, d the most points one site covers.
     """

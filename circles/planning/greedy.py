@@ -236,71 +236,7 @@ def _gain_drop(
     return np.bincount(groups.indices[starts], weights=np.repeat(weight[new], counts), minlength=n_sites)
 
 
-def lagrangian_bound(
-    groups: sp.csr_matrix,
-    weight: NDArray[np.float64],
-    n_sites: int,
-    lower: float,
-    iterations: int = 300,
-) -> float:
-    """An upper bound on maximal covering by Lagrangian relaxation (subgradient method).
-
-    Relaxing each group's cover constraint ``y_g <= sum_{j covers g} x_j`` with a
-    multiplier ``0 <= lam_g <= w_g`` leaves a problem solved by sorting::
-
-        L(lam) = sum_g (w_g - lam_g) + (sum of the n_sites largest  sum_{g covered by j} lam_g)
-
-    Every ``L(lam)`` is an upper bound on the optimum, and their minimum equals the LP
-    relaxation's, so this approaches the LP bound at the cost of one sparse
-    matrix-vector product per iteration, where the LP itself may not finish (a
-    100,000-point instance in ``bench/siting.py``). Polyak steps towards ``lower`` (a
-    known objective, e.g. greedy's), halved after 30 iterations without progress.
-
-    Parameters
-    ----------
-    groups : csr_matrix of bool, shape (n_groups, n_sites_total)
-    weight : ndarray, shape (n_groups,)
-    n_sites : int
-    lower : float
-        The objective of a known solution.
-    iterations : int
-        Fixed iteration count (the result does not depend on machine speed).
-
-    Returns
-    -------
-    float
-        The smallest ``L(lam)`` seen.
-    """
-    by_site = groups.T.tocsr()
-    k = min(n_sites, by_site.shape[0])
-    if k == 0 or weight.size == 0:
-        return 0.0
-    lam = 0.3 * weight  # a start that converged fastest on the benchmark instances
-    best, theta, stall = np.inf, 2.0, 0
-    tol = 1e-9 * max(1.0, float(weight.sum()))
-    for _ in range(iterations):
-        c = np.asarray(by_site @ lam).ravel()
-        top = np.argpartition(c, c.size - k)[c.size - k :]
-        value = float((weight - lam).sum() + c[top].sum())
-        if value < best - tol:
-            best, stall = value, 0
-        else:
-            stall += 1
-            if stall >= 30:
-                theta, stall = theta / 2, 0
-        if best - lower <= tol or theta < 1e-6:
-            break
-        step_dir = np.bincount(_rows_of(by_site, top), minlength=weight.size) - 1.0
-        step_dir[(lam <= 0) & (step_dir > 0)] = 0.0  # moves that would leave [0, w]
-        step_dir[(lam >= weight) & (step_dir < 0)] = 0.0
-        norm = float(step_dir @ step_dir)
-        if norm == 0.0:
-            break
-        lam = np.clip(lam - theta * (value - lower) / norm * step_dir, 0.0, weight)
-    return best
-
-
-def _rows_of(by_site: sp.csr_matrix, sites: NDArray[np.int64]) -> NDArray[np.int64]:
+def rows_of(by_site: sp.csr_matrix, sites: NDArray[np.int64]) -> NDArray[np.int64]:
     """The groups covered by each of ``sites``, concatenated (with repeats)."""
     ptr = by_site.indptr
     counts = ptr[sites + 1] - ptr[sites]
