@@ -282,7 +282,7 @@ def greedy_quality(n_instances: int) -> dict:
 # --- output ------------------------------------------------------------------------------------------
 
 HEADER = (
-    f"  {'run':<17} {'wall_s':>8} {'solver_s':>8} {'peak_MiB':>8} {'status':<13} {'method':<13} "
+    f"  {'run':<17} {'wall_s':>8} {'solver_s':>8} {'peak_MiB':>8} {'status':<13} {'method':<20} "
     f"{'objective':>11} {'bound':>11} {'gap':>8}  {'bound from':<19} {'load':>4}  notes"
 )
 
@@ -309,7 +309,7 @@ def _print_row(r: dict) -> None:
         notes = f"{notes}; CBC process max RSS {r['cbc_MiB']:.0f} MiB".strip("; ")
     print(
         f"  {r['run']:<17} {_fmt(r.get('wall_s'), '8.2f')} {_fmt(r.get('solver_s'), '8.2f')} "
-        f"{_fmt(r.get('peak_MiB'), '8.0f')} {r['status'][:13]:<13} {r.get('method', ''):<13} "
+        f"{_fmt(r.get('peak_MiB'), '8.0f')} {r['status'][:13]:<13} {r.get('method', ''):<20} "
         f"{_fmt(r.get('objective'), '11,.0f')} {_fmt(r.get('bound'), '11,.0f')} "
         f"{_fmt(r.get('gap'), '8.4%')}  "
         f"{r.get('bound_source', '-'):<19} {r['load']:>4.1f}  {notes}",
@@ -354,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spopt-max-cells", type=float, default=2e8)
     parser.add_argument("--quality", type=int, default=300, help="brute-forced instances for greedy quality")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--replay", type=Path, help="print the tables of an earlier --json run")
     parser.add_argument("--spopt-worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -368,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     args.problems = args.problems.split(",") if args.problems else None
     args.capacities = [float(c) for c in args.capacities.split(",")]
     args.spopt_stopped = False
+    if args.replay:
+        return _replay(args)
     _legend(args)
     rows = []
     with tempfile.TemporaryDirectory(prefix="circles-siting-") as tmp:
@@ -377,6 +380,19 @@ def main(argv: list[str] | None = None) -> int:
     _summary(rows, quality, args)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "quality": quality}, indent=1, default=float))
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    saved = json.loads(args.replay.read_text())
+    _legend(args)
+    shown = None
+    for row in saved["rows"]:
+        if row["demand"] != shown:
+            _print_size(row)
+            shown = row["demand"]
+        _print_row(row)
+    _summary(saved["rows"], saved["quality"], args)
     return 0
 
 
