@@ -48,8 +48,8 @@ import shapely
 if TYPE_CHECKING:
     import networkx as nx
 
-    from circles.engine import NodeDistances
-    from circles.network import Snapped, WalkNetwork
+    from circles.engine import NodeCosts, Snapped
+from circles.network import WalkNetwork
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -105,7 +105,7 @@ class Case:
     network: WalkNetwork
     clinic_nodes: np.ndarray
     facilities: Snapped
-    nodes: NodeDistances
+    nodes: NodeCosts
     nx_graph: nx.Graph
 
 
@@ -134,7 +134,7 @@ def make_case(graph: str, network: WalkNetwork, n_clinics: int, nx_graph: nx.Gra
 
     clinic_nodes = choose_facilities(network, n_clinics)
     facilities = network.snap(network.node_xy[clinic_nodes], max_access_leg_m=250.0)
-    nodes = search(network, facilities, limit_m=BANDS_M[-1])
+    nodes = search(network.travel_graph, facilities, limit=BANDS_M[-1])
     return Case(graph, network, clinic_nodes, facilities, nodes, nx_graph)
 
 

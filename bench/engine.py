@@ -105,9 +105,9 @@ def _setup_circles(g: Graph):
     from circles.network import WalkNetwork
 
     net = WalkNetwork.from_arrays(g.node_xy, g.u, g.v, g.crs)
-    net.adjacency  # noqa: B018  (builds the cached CSR, a one-off per network)
+    net.travel_graph.adjacency  # noqa: B018  (builds the cached CSR, a one-off per network)
     one = net.snap(g.node_xy[g.u[:1]], max_access_leg_m=1.0)  # builds the STRtree of edges, a one-off too
-    search(net, one, limit_m=1.0)  # builds the node grid and grid-ordered CSR of bounded searches
+    search(net.travel_graph, one, limit=1.0)  # builds the node grid and grid-ordered CSR of bounded searches
     return net
 
 
@@ -122,7 +122,7 @@ def _query_circles(radius_m: float):
         from circles.engine import search
 
         net, snapped = state
-        return Outcome(search(net, snapped, limit_m=radius_m).dist_m)
+        return Outcome(search(net.travel_graph, snapped, limit=radius_m).cost)
 
     return query
 
@@ -447,12 +447,43 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+#: Every row of the output has exactly these keys, whatever happened to it (not installed, timed
+#: out, extrapolated under the time budget or measured in full): a figure that was not measured is
+#: None, so nothing reading the rows depends on how fast the machine was.
+ROW_KEYS = (
+    "graph",
+    "n_nodes",
+    "tool",
+    "radius_m",
+    "facilities",
+    "note",
+    "load_1min",
+    "status",
+    "times_s",
+    "median_s",
+    "median_cpu_s",
+    "runs",
+    "peak_extra_mib",
+    "memory_method",
+    "extrapolated",
+    "subset_note",
+    "setup_s",
+    "precompute_s",
+    "prepare_s",
+    "x_circles",
+    "differ_nodes",
+    "max_abs_diff_m",
+    "compared_nodes",
+)
+
+
 def _run_tool(
     tool: Tool, npz: Path, counts: list[int], args: argparse.Namespace, workdir: Path
 ) -> list[dict]:
     """One fresh worker process for this tool and graph; one row per facility count."""
     rows = [
-        {
+        dict.fromkeys(ROW_KEYS)
+        | {
             "tool": tool.key,
             "radius_m": tool.radius_m,
             "facilities": k,
@@ -544,7 +575,7 @@ def _fmt_row(row: dict) -> str:
         agree = f"reached set: {row['differ_nodes']} differ"
     else:
         agree = f"{row['max_abs_diff_m']:.2g} m, {row['differ_nodes']} differ"
-        if row.get("compared_nodes", 0) < row["n_nodes"]:
+        if (row["compared_nodes"] or 0) < row["n_nodes"]:
             agree += f" ({row['compared_nodes']:,} nodes)"
     notes = [n for n in (row.get("subset_note"), row.get("note")) if n]
     if row["tool"].startswith("circles"):
@@ -639,6 +670,7 @@ def _bench_graph(
         )
     for row in rows:
         row.pop("_values", None)
+        assert tuple(row) == ROW_KEYS, sorted(set(row) ^ set(ROW_KEYS))
     return info, rows
 
 

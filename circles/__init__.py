@@ -1,30 +1,46 @@
-"""circles: who lives within a 15-minute walk of a clinic, where the gaps are."""
+"""circles: who lives within a 15-minute trip of a clinic, where the gaps are, where to build next.
+
+The public API is imported lazily (PEP 562): ``import circles`` costs almost nothing, and
+``circles.analyse`` loads the analysis stack on first use.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import Any
 
-try:
-    __version__ = version("circles")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+from circles._version import __version__ as __version__
 
-from circles.config import PopulationSettings, TravelSettings
-from circles.errors import CirclesError, InputError
-from circles.network import WalkNetwork
-from circles.pipeline import StudyResult, analyse, run_osm
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    "CirclesError": "circles.errors",
+    "EmptyResultError": "circles.errors",
+    "InputError": "circles.errors",
+    "InputFileError": "circles.errors",
+    "OutputError": "circles.errors",
+    "PopulationSettings": "circles.config",
+    "TravelSettings": "circles.config",
+    "WalkNetwork": "circles.network",
+    "StudyResult": "circles.result",
+    "Summary": "circles.result",
+    "analyse": "circles.analysis",
+    "Inputs": "circles.pipeline",
+    "PopulationSpec": "circles.pipeline",
+    "run_osm": "circles.pipeline",
+    "run_study": "circles.pipeline",
+}
 
-__all__ = [
-    "CirclesError",
-    "InputError",
-    "Inputs",
-    "PopulationSettings",
-    "PopulationSpec",
-    "StudyResult",
-    "TravelSettings",
-    "WalkNetwork",
-    "__version__",
-    "analyse",
-    "run_osm",
-    "run_study",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'circles' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: the next access skips __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

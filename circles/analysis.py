@@ -1,4 +1,16 @@
-"""From a network, facilities, homes and population to walking times, coverage and service areas."""
+"""From a network, facilities, homes and population to walking times, coverage and service areas.
+
+The steps, each a function a reader can follow on its own:
+
+1. :func:`snap` homes and facilities onto the streets;
+2. :func:`search_times`: one multi-source search, every home's time to its nearest facility;
+3. :func:`home_table` and :func:`facility_table`: the per-home and per-facility outputs;
+4. :func:`draw_areas`: service areas per band and each facility's catchment;
+5. the summary (:func:`circles.summary.build_summary`).
+
+:func:`measure` runs steps 1-4; :func:`analyse` is the public entry point for data a
+notebook already holds, and :func:`circles.pipeline.run_study` the one for files.
+"""
 
 from __future__ import annotations
 
@@ -8,275 +20,361 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
+import shapely
 
-from circles import __version__
-from circles.areas import service_areas, service_areas_by_facility
 from circles.config import TravelSettings
-from circles.coverage import assign_bands, catchments, summarize
-from circles.engine import NodeDistances, nearest_facility
-from circles.errors import EmptyResultError
-from circles.network import Snapped, WalkNetwork
+from circles.coverage import assign_bands, catchments
+from circles.engine import NodeCosts, PointCosts, SearchPlan, Snapped, nearest_facility
+from circles.errors import EmptyResultError, InputError
+from circles.network import WalkNetwork
+from circles.residents import HomePopulation, population_of
+from circles.result import AnalysisContext, StudyResult, Summary
 
 NO_STREET = "no walkable street within {:g} m"
 NO_PATH = "no facility reachable over the walk network (network island)"
 
 
 @dataclass(frozen=True)
-class AnalysisContext:
-    """The network-side state of an analysis, kept for follow-up questions (new sites).
+class Measured:
+    """Steps 1-4 of an analysis: snapped points, the search, the tables and the polygons."""
 
-    Attributes
-    ----------
-    network : WalkNetwork
-    facilities : Snapped
-        The facilities as snapped.
-    homes : Snapped
-        The homes as snapped (same order as ``StudyResult.homes``).
-    nodes : NodeDistances
-        The multi-source search result.
-    """
-
-    network: WalkNetwork
-    facilities: Snapped
-    homes: Snapped
-    nodes: NodeDistances
-
-
-@dataclass
-class StudyResult:
-    """Everything one study area produces, in WGS-84 for output.
-
-    Attributes
-    ----------
-    name : str
-        Study-area name.
-    homes : GeoDataFrame
-        One row per home: ``walk_time_min``, ``nearest_facility``, ``covered``,
-        ``band``, ``population``, ``access_leg_m``, ``unreachable_reason`` and the
-        input's own columns.
-    facilities : GeoDataFrame
-        One row per facility: ``facility_id``, ``name``, ``catchment_homes``,
-        ``catchment_population``, ``access_leg_m``, ``attached``.
-    service_areas : GeoDataFrame
-        One polygon per band: ``band_min``.
-    summary : dict
-        Headline figures and the parameters used.
-    boundary : GeoDataFrame, optional
-        The study-area outline.
-    timings_s : dict
-        Seconds spent per stage.
-    context : AnalysisContext, optional
-        Network, snapped points and node distances, for site recommendations.
-    proposed_sites : GeoDataFrame, optional
-        Recommended new facility sites (see :func:`circles.siting.recommend_sites`).
-    catchment_areas : GeoDataFrame, optional
-        Per facility, the streets it reaches first within the threshold, buffered:
-        ``facility_id``, ``name``, ``catchment_homes``, ``catchment_population``.
-
-    """
-
-    name: str
+    context: AnalysisContext
     homes: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     service_areas: gpd.GeoDataFrame
-    summary: dict
-    boundary: gpd.GeoDataFrame | None = None
+    catchment_areas: gpd.GeoDataFrame | None
     timings_s: dict = field(default_factory=dict)
-    context: AnalysisContext | None = field(default=None, repr=False)
-    proposed_sites: gpd.GeoDataFrame | None = None
-    catchment_areas: gpd.GeoDataFrame | None = None
 
-    def headline(self) -> str:
-        """One sentence, e.g. '78% of residents (412 homes) within 15 min of 6 facilities'."""
-        s = self.summary
-        share = s["covered_share"]
-        pct = "n/a" if share is None else f"{100 * share:.0f}%"
-        return (
-            f"{self.name}: {pct} of {s['population']:,.0f} residents "
-            f"({s['covered_homes']} of {s['homes']} homes) live within "
-            f"{s['threshold_min']:g} min walk of {s['facilities']} facilities"
+    def result(
+        self,
+        name: str,
+        settings: TravelSettings,
+        summary: Summary,
+        *,
+        boundary: gpd.GeoDataFrame | None = None,
+        proposed_sites: gpd.GeoDataFrame | None = None,
+        timings_s: dict | None = None,
+    ) -> StudyResult:
+        """The study result these measurements make, with its summary (the one place it is built).
+
+        Parameters
+        ----------
+        name : str
+        settings : TravelSettings
+        summary : Summary
+        boundary : GeoDataFrame, optional
+        proposed_sites : GeoDataFrame, optional
+        timings_s : dict, optional
+            Seconds per stage; default the measuring stages'.
+
+        Returns
+        -------
+        StudyResult
+        """
+        return StudyResult(
+            name=name,
+            settings=settings,
+            homes=self.homes,
+            facilities=self.facilities,
+            service_areas=self.service_areas,
+            summary=summary,
+            boundary=boundary,
+            catchment_areas=self.catchment_areas,
+            proposed_sites=proposed_sites,
+            timings_s=self.timings_s if timings_s is None else timings_s,
+            context=self.context,
         )
 
 
-def analyse(
+def points_xy(frame: gpd.GeoDataFrame, crs) -> np.ndarray:
+    """Coordinates in ``crs`` of each feature's point (points as they are, shapes: a point inside)."""
+    geoms = frame.to_crs(crs).geometry.values
+    pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
+    return np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]).reshape(-1, 2)
+
+
+def snap(
+    network: WalkNetwork, facilities: gpd.GeoDataFrame, homes: gpd.GeoDataFrame, settings: TravelSettings
+) -> tuple[Snapped, Snapped]:
+    """Step 1: attach facilities and homes to the nearest street-level edge within the access-leg cap."""
+    options = {"max_access_leg_m": settings.max_access_leg_m, "min_island_m": settings.min_island_m}
+    fac = network.snap(points_xy(facilities, network.crs), **options)
+    home = network.snap(points_xy(homes, network.crs), **options)
+    return fac, home
+
+
+def search_times(
+    network: WalkNetwork, fac: Snapped, home: Snapped, settings: TravelSettings, plan: SearchPlan | None
+) -> tuple[NodeCosts, PointCosts, np.ndarray]:
+    """Step 2: the multi-source search and every home's walking time in minutes (NaN: unreachable).
+
+    The search is not bounded: every reachable home gets its time, however far.
+    Times are rounded to 0.001 min once here; coverage and bands derive from the rounded
+    value so that every table agrees.
+    """
+    nodes, pts = nearest_facility(network.travel_graph, fac, home, plan=plan)
+    per_min = cost_per_min(network, settings)
+    walk_time_min = np.round(np.where(np.isfinite(pts.cost), pts.cost / per_min, np.nan), 3)
+    return nodes, pts, walk_time_min
+
+
+def cost_per_min(network: WalkNetwork, settings: TravelSettings) -> float:
+    """The network's cost units per minute of travel: the walking speed in m/min, or 60 for seconds."""
+    return settings.speed_m_per_min if network.cost_unit == "m" else 60.0
+
+
+def facility_ids(facilities: gpd.GeoDataFrame) -> np.ndarray:
+    """Stable facility ids: OSM ids where known, else ``F1, F2, ...`` in input order."""
+    if "facility_id" in facilities:
+        return facilities["facility_id"].astype(str).to_numpy()
+    if "osm_id" in facilities:
+        return facilities["osm_id"].astype(str).to_numpy()
+    return np.array([f"F{i + 1}" for i in range(len(facilities))], dtype=object)
+
+
+def home_table(
+    homes: gpd.GeoDataFrame,
+    home: Snapped,
+    pts: PointCosts,
+    walk_time_min: np.ndarray,
+    fac_ids: np.ndarray,
+    population: HomePopulation,
+    settings: TravelSettings,
+) -> gpd.GeoDataFrame:
+    """Step 3a: one row per home (WGS-84) with its time, nearest facility, band and residents."""
+    reason = np.where(
+        ~home.attached,
+        NO_STREET.format(settings.max_access_leg_m),
+        np.where(np.isnan(walk_time_min), NO_PATH, ""),
+    )
+    out = homes.to_crs("EPSG:4326").copy()
+    out["walk_time_min"] = walk_time_min
+    out["nearest_facility"] = np.where(pts.facility >= 0, fac_ids[np.clip(pts.facility, 0, None)], None)
+    out["covered"] = walk_time_min <= settings.threshold_min
+    out["band"] = assign_bands(walk_time_min, settings.bands_min or ())
+    out["population"] = np.round(population.residents, 2)
+    out["population_method"] = population.method_per_home
+    out["access_leg_m"] = np.round(home.access_leg_m, 1)
+    out["unreachable_reason"] = reason
+    return out
+
+
+def facility_table(
+    facilities: gpd.GeoDataFrame,
+    fac: Snapped,
+    pts: PointCosts,
+    fac_ids: np.ndarray,
+    population: np.ndarray,
+    inside_area: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """Step 3b: one row per facility (WGS-84): inside the area? on the network? its catchment."""
+    catch = catchments(pts.facility, np.asarray(population, float), len(facilities))
+    out = facilities.to_crs("EPSG:4326").copy()
+    if "facility_id" in out:
+        out = out.drop(columns="facility_id")
+    out.insert(0, "facility_id", fac_ids)
+    out["inside_area"] = np.asarray(inside_area, dtype=bool)
+    out["attached"] = fac.attached
+    out["catchment_homes"] = catch["catchment_homes"].to_numpy()
+    out["catchment_population"] = catch["catchment_population"].to_numpy()
+    out["access_leg_m"] = np.round(fac.access_leg_m, 1)
+    from circles.summary import capacity_figures
+
+    _, per_catchment = capacity_figures(out, float(np.sum(population)))
+    if per_catchment is not None:
+        out["capacity_per_10k_catchment"] = per_catchment
+    return out
+
+
+def draw_areas(
+    network: WalkNetwork,
+    nodes: NodeCosts,
+    fac: Snapped,
+    fac_table: gpd.GeoDataFrame,
+    settings: TravelSettings,
+    *,
+    catchments: bool = True,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Step 4: one service-area polygon per band (nested), and each facility's catchment polygon.
+
+    Bands are converted to the network's cost units (metres walked, or seconds);
+    ``catchments=False`` skips the per-facility polygons (None).
+    """
+    from circles.areas import service_areas, service_areas_by_facility
+
+    bands = settings.bands_min or ()
+    per_min = cost_per_min(network, settings)
+    polygons = service_areas(network, nodes, fac, [b * per_min for b in bands], settings.area_buffer_m)
+    areas = gpd.GeoDataFrame(
+        {"band_min": list(bands)}, geometry=gpd.GeoSeries(polygons, crs=network.crs)
+    ).to_crs("EPSG:4326")
+    if not catchments:
+        return areas, None
+    threshold = settings.threshold_min * per_min
+    own = service_areas_by_facility(network, nodes, fac, threshold, settings.area_buffer_m)
+    columns = ["facility_id", "catchment_homes", "catchment_population"]
+    catchment = gpd.GeoDataFrame(
+        fac_table[columns].assign(name=fac_table.get("name"), band_min=settings.threshold_min),
+        geometry=gpd.GeoSeries(own, crs=network.crs),
+    ).to_crs("EPSG:4326")
+    return areas, catchment
+
+
+def measure(
     network: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     homes: gpd.GeoDataFrame,
-    *,
+    population: HomePopulation,
     settings: TravelSettings,
-    population: np.ndarray,
-    name: str,
-    sources: dict | None = None,
-    boundary: gpd.GeoDataFrame | None = None,
+    *,
+    inside_area: np.ndarray | None = None,
+    plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
-) -> StudyResult:
-    """Walking times, coverage, catchments and service areas for given inputs.
+    catchment_areas: bool = True,
+) -> Measured:
+    """Steps 1-4: snap, search, tables and polygons.
 
     Parameters
     ----------
     network : WalkNetwork
     facilities, homes : GeoDataFrame
-        Any CRS; polygons are represented by a point on their surface.
-        ``facilities`` should carry a ``name`` column.
+        Any CRS; shapes are represented by a point on their surface.
+    population : HomePopulation
+        Residents per home and how they were found.
     settings : TravelSettings
-    population : ndarray
-        Residents per home, aligned with ``homes``.
-    name : str
-        Study-area name used in outputs.
-    sources : dict, optional
-        Description of inputs, copied into the summary.
-    boundary : GeoDataFrame, optional
-        Study-area outline, for the map.
+    inside_area : ndarray of bool, optional
+        Per facility: inside the study area (default: all).
+    plan : SearchPlan, optional
     progress : callable, optional
         Called with the name of each stage as it starts.
+    catchment_areas : bool
+        Draw each facility's catchment polygon (``Measured.catchment_areas``; None when False).
+
+    Returns
+    -------
+    Measured
+    """
+    step = progress or (lambda _stage: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    step("snapping homes and facilities to streets")
+    fac, home = snap(network, facilities, homes, settings)
+    if not fac.attached.any():
+        raise EmptyResultError(
+            f"none of the {len(facilities)} facilities lies within {settings.max_access_leg_m:g} m of a "
+            "walkable street",
+            parameter="max_access_leg_m",
+            fix="check their coordinates (swapped longitude/latitude? another coordinate system?) "
+            "or raise `max_access_leg_m`",
+        )
+    timings["snap"] = time.perf_counter() - t0
+    step("searching walking times")
+    t0 = time.perf_counter()
+    nodes, pts, walk_time_min = search_times(network, fac, home, settings, plan)
+    timings["search"] = time.perf_counter() - t0
+    ids = facility_ids(facilities)
+    inside = np.ones(len(facilities), dtype=bool) if inside_area is None else inside_area
+    homes_out = home_table(homes, home, pts, walk_time_min, ids, population, settings)
+    fac_out = facility_table(facilities, fac, pts, ids, population.residents, inside)
+    step("drawing service areas")
+    t0 = time.perf_counter()
+    areas, catchment = draw_areas(network, nodes, fac, fac_out, settings, catchments=catchment_areas)
+    timings["service_areas"] = time.perf_counter() - t0
+    context = AnalysisContext(network, fac, home, nodes)
+    return Measured(context, homes_out, fac_out, areas, catchment, timings)
+
+
+def as_network(network: object, settings: TravelSettings) -> WalkNetwork:
+    """A :class:`WalkNetwork` from a WalkNetwork, an OSMnx/networkx graph or walkway lines.
+
+    Raises
+    ------
+    InputError
+        For anything else, naming the types accepted.
+    """
+    if isinstance(network, WalkNetwork):
+        return network
+    if hasattr(network, "edges") and hasattr(network, "nodes") and hasattr(network, "graph"):
+        return WalkNetwork.from_graph(network)
+    if isinstance(network, gpd.GeoDataFrame | gpd.GeoSeries):
+        lines = network.geometry if isinstance(network, gpd.GeoDataFrame) else network
+        if network.crs is None:
+            raise InputError(
+                "the walkway lines have no CRS", parameter="network", fix="set one (e.g. EPSG:4326)"
+            )
+        return WalkNetwork.from_lines(lines.values, network.crs)
+    raise InputError(
+        f"cannot use a {type(network).__name__} as the network",
+        parameter="network",
+        fix="pass a circles.WalkNetwork, an OSMnx/networkx graph, or a GeoDataFrame of walkway lines",
+    )
+
+
+def _check_frame(frame: object, parameter: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(
+            f"`{parameter}` must be a GeoDataFrame, got {type(frame).__name__}",
+            parameter=parameter,
+            fix="build one with geopandas (e.g. gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), "
+            "crs='EPSG:4326'))",
+        )
+    if frame.crs is None:
+        raise InputError(
+            f"`{parameter}` has no CRS", parameter=parameter, fix="set one, e.g. .set_crs('EPSG:4326')"
+        )
+    if len(frame) == 0:
+        raise EmptyResultError(f"`{parameter}` is empty", parameter=parameter)
+    return frame
+
+
+def analyse(
+    network: object,
+    facilities: gpd.GeoDataFrame,
+    homes: gpd.GeoDataFrame,
+    *,
+    population: str | np.ndarray | None = "population",
+    settings: TravelSettings | None = None,
+    name: str = "study area",
+    boundary: gpd.GeoDataFrame | None = None,
+    plan: SearchPlan | None = None,
+) -> StudyResult:
+    """Walking times, coverage, catchments and service areas for data already in memory.
+
+    Parameters
+    ----------
+    network : WalkNetwork, networkx.MultiDiGraph or GeoDataFrame
+        A :class:`WalkNetwork`, an OSMnx graph (walked both ways in metres; for a
+        weighted graph build ``WalkNetwork.from_graph(G, weight="travel_time")``), or
+        walkway lines.
+    facilities, homes : GeoDataFrame
+        Any CRS; shapes are represented by a point on their surface. ``facilities``
+        may carry ``name`` and ``capacity`` columns.
+    population : str, array_like or None
+        Residents per home: a column of ``homes``, an array aligned with it, or None for
+        one resident per home. The default uses a ``population`` column when there is
+        one, and one resident per home (said in the summary) when there is not.
+    settings : TravelSettings, optional
+    name : str
+        Study-area name used in outputs.
+    boundary : GeoDataFrame, optional
+        Study-area outline; facilities outside it are counted as "nearby", not inside.
+    plan : SearchPlan, optional
+        How bounded searches run (the result does not depend on it).
 
     Returns
     -------
     StudyResult
-
     """
-    timings: dict[str, float] = {}
-    if len(facilities) == 0:
-        raise EmptyResultError(f"{name}: no facilities to measure walking times from")
-    if len(homes) == 0:
-        raise EmptyResultError(f"{name}: no homes in the study area")
-    step = progress or (lambda _stage: None)
-    step("snapping homes and facilities to streets")
-    t0 = time.perf_counter()
-    fac_local = facilities.to_crs(network.crs)
-    home_local = homes.to_crs(network.crs)
-    fac_xy = _points_xy(fac_local)
-    home_xy = _points_xy(home_local)
-    fac_snap = network.snap(
-        fac_xy, max_access_leg_m=settings.max_access_leg_m, min_island_m=settings.min_island_m
-    )
-    home_snap = network.snap(
-        home_xy, max_access_leg_m=settings.max_access_leg_m, min_island_m=settings.min_island_m
-    )
-    timings["snap"] = time.perf_counter() - t0
-    if not fac_snap.attached.any():
-        raise EmptyResultError(
-            f"{name}: none of the {len(facilities)} facilities lies within {settings.max_access_leg_m:g} m "
-            "of a walkable street; check their coordinates (swapped longitude/latitude? another "
-            "coordinate system?) or raise --max-access-leg-m"
-        )
-    step("searching walking times")
-    t0 = time.perf_counter()
-    nodes, pts = nearest_facility(network, fac_snap, home_snap)
-    timings["search"] = time.perf_counter() - t0
+    from circles.summary import build_summary
 
-    # Rounded once here; coverage and bands derive from the rounded value so tables agree.
-    walk_time_min = np.round(
-        np.where(np.isfinite(pts.dist_m), pts.dist_m / settings.speed_m_per_min, np.nan), 3
-    )
-    reason = np.where(
-        ~home_snap.attached,
-        NO_STREET.format(settings.max_access_leg_m),
-        np.where(np.isnan(walk_time_min), NO_PATH, ""),
-    )
-    fac_ids = _facility_ids(facilities)
-    out_homes = homes.to_crs("EPSG:4326").copy()
-    out_homes["walk_time_min"] = walk_time_min
-    out_homes["nearest_facility"] = np.where(pts.facility >= 0, fac_ids[np.clip(pts.facility, 0, None)], None)
-    out_homes["covered"] = walk_time_min <= settings.threshold_min
-    out_homes["band"] = assign_bands(walk_time_min, settings.bands_min)
-    out_homes["population"] = np.round(population, 2)
-    out_homes["access_leg_m"] = np.round(home_snap.access_leg_m, 1)
-    out_homes["unreachable_reason"] = reason
-
-    attached = fac_snap.attached
-    catch = catchments(pts.facility, np.asarray(population, float), len(facilities))
-    out_fac = facilities.to_crs("EPSG:4326").copy()
-    out_fac.insert(0, "facility_id", fac_ids)
-    out_fac["catchment_homes"] = catch["catchment_homes"].to_numpy()
-    out_fac["catchment_population"] = catch["catchment_population"].to_numpy()
-    out_fac["access_leg_m"] = np.round(fac_snap.access_leg_m, 1)
-    out_fac["attached"] = attached
-
-    step("drawing service areas")
-    t0 = time.perf_counter()
-    limits_m = [b * settings.speed_m_per_min for b in settings.bands_min]
-    polygons = service_areas(network, nodes, fac_snap, limits_m, settings.area_buffer_m)
-    areas = gpd.GeoDataFrame(
-        {"band_min": list(settings.bands_min)},
-        geometry=gpd.GeoSeries(polygons, crs=network.crs),
-    ).to_crs("EPSG:4326")
-    own = service_areas_by_facility(network, nodes, fac_snap, limits_m[-1], settings.area_buffer_m)
-    catchment_areas = gpd.GeoDataFrame(
-        out_fac[["facility_id", "catchment_homes", "catchment_population"]].assign(
-            name=out_fac.get("name"), band_min=settings.threshold_min
-        ),
-        geometry=gpd.GeoSeries(own, crs=network.crs),
-    ).to_crs("EPSG:4326")
-    timings["service_areas"] = time.perf_counter() - t0
-
-    summary = summarize(walk_time_min, population, int(attached.sum()), settings)
-    summary = {
-        "name": name,
-        **summary,
-        "facilities_not_on_network": int((~attached).sum()),
-        **capacity_figures(out_fac, float(np.sum(population))),
-        "homes_without_street": int((~home_snap.attached).sum()),
-        "homes_on_islands_without_facility": int((home_snap.attached & np.isnan(walk_time_min)).sum()),
-        "parameters": {
-            "speed_kmh": settings.speed_kmh,
-            "bands_min": list(settings.bands_min),
-            "max_access_leg_m": settings.max_access_leg_m,
-            "min_island_m": settings.min_island_m,
-            "area_buffer_m": settings.area_buffer_m,
-            "crs": network.crs.to_string(),
-        },
-        "network": {
-            "nodes": network.n_nodes,
-            "edges": network.n_edges,
-            "length_km": round(float(network.edge_length_m.sum()) / 1000, 3),
-        },
-        "sources": sources or {},
-        "tool": {"name": "circles", "version": __version__},
-    }
-    context = AnalysisContext(network, fac_snap, home_snap, nodes)
-    return StudyResult(
-        name, out_homes, out_fac, areas, summary, boundary, timings, context, catchment_areas=catchment_areas
-    )
-
-
-def capacity_figures(facilities: gpd.GeoDataFrame, population_total: float) -> dict:
-    """Capacity (e.g. general practitioners) against residents, when facilities carry it.
-
-    Parameters
-    ----------
-    facilities : GeoDataFrame
-        Output facilities with ``attached``, ``catchment_population`` and optionally a
-        numeric ``capacity`` column; adds ``capacity_per_10k_catchment`` in place.
-    population_total : float
-        Residents of the study area.
-
-    Returns
-    -------
-    dict
-        ``{"capacity": {"total": ..., "per_10k_residents": ...}}``, or ``{}`` without
-        a capacity column.
-    """
-    if "capacity" not in facilities:
-        return {}
-    cap = pd.to_numeric(facilities["capacity"], errors="coerce").to_numpy(float)
-    catchment = facilities["catchment_population"].to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_catchment = np.where(catchment > 0, cap / catchment * 10_000, np.nan)
-    facilities["capacity_per_10k_catchment"] = np.round(per_catchment, 2)
-    total = float(np.nansum(cap[facilities["attached"].to_numpy(bool)]))
-    per_10k = round(total / population_total * 10_000, 2) if population_total > 0 else None
-    return {"capacity": {"total": total, "per_10k_residents": per_10k}}
-
-
-def _points_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    geoms = frame.geometry.values
-    pts = np.where(geoms.geom_type == "Point", geoms, geoms.representative_point())
-    return np.column_stack([gpd.GeoSeries(pts).x, gpd.GeoSeries(pts).y])
-
-
-def _facility_ids(facilities: gpd.GeoDataFrame) -> np.ndarray:
-    if "osm_id" in facilities:
-        return facilities["osm_id"].astype(str).to_numpy()
-    return np.array([f"F{i + 1}" for i in range(len(facilities))], dtype=object)
+    settings = settings or TravelSettings()
+    facilities = _check_frame(facilities, "facilities")
+    homes = _check_frame(homes, "homes")
+    net = as_network(network, settings)
+    pop = population_of(homes, population)
+    inside = None
+    if boundary is not None:
+        area = shapely.union_all(boundary.to_crs("EPSG:4326").geometry.values)
+        inside = shapely.intersects(area, shapely.points(points_xy(facilities, "EPSG:4326")))
+    measured = measure(net, facilities, homes, pop, settings, inside_area=inside, plan=plan)
+    return measured.result(name, settings, build_summary(name, measured, pop, settings), boundary=boundary)

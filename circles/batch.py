@@ -1,30 +1,47 @@
 """Many study areas in one run: one parsed source, one folder per area, an index page.
 
-Areas already complete are skipped unless forced; a failing area is recorded and
-does not stop the others. Areas run serially or on a process pool.
+Each area's folder is named after the area alone (:func:`circles.outdir.area_folder_name`)
+and records the exact name and the fingerprint of what produced it. A finished area is
+reused only when both match; otherwise it is recomputed, and the outcome says why. A
+failing area is recorded and does not stop the others.
+
+Areas run serially in this process, or as tasks on a ``dask.distributed`` cluster
+(:mod:`circles.distributed`): a local one of ``workers`` processes, or an existing one
+at ``scheduler``. On a cluster each task receives only its own area's extract
+(:mod:`circles.extracts`), and this process writes every area folder and the index.
+The tables are the same either way, byte for byte.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import os
-import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 
+from circles.batch_index import combined_table, write_index
 from circles.config import TravelSettings
 from circles.crs import WGS84
-from circles.errors import CirclesError, OutputError
-from circles.pipeline import PopulationSpec, clip_inputs, run_study
-from circles.report import safe_name, summary_rows, write_outputs
+from circles.errors import CirclesError, InputError
+from circles.fingerprint import Described, describe, fingerprint, study_parts
+from circles.outdir import OutputTarget, area_folder_names, check_output_dir, prepare_batch_dir
+from circles.pipeline import run_study
+from circles.report import with_fingerprint, write_outputs
 from circles.sources.assemble import Inputs
+from circles.study_area import PopulationSpec
+from circles.tiers import TierPlan
+
+__all__ = [
+    "AreaOutcome",
+    "AreaPlan",
+    "BatchJob",
+    "check_area_folders",
+    "combined_table",
+    "run_batch",
+    "write_index",
+]
 
 
 @dataclass(frozen=True)
@@ -38,11 +55,15 @@ class AreaOutcome:
     folder : str
         Output folder name (relative to the batch folder).
     status : str
-        ``"done"``, ``"skipped"`` (already complete) or ``"failed"``.
+        ``"done"`` (computed, no earlier results), ``"recomputed"`` (earlier results
+        replaced), ``"skipped"`` (earlier results reused) or ``"failed"``.
     error : str
         The one-line error for failed areas.
     summary : dict
         The area's summary (from summary.json for skipped areas).
+    reason : str
+        Why the area was reused or recomputed, in plain words (e.g. ``"inputs
+        changed: travel.speed_kmh"``).
     """
 
     name: str
@@ -50,6 +71,7 @@ class AreaOutcome:
     status: str
     error: str = ""
     summary: dict = field(default_factory=dict)
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,9 +88,50 @@ class BatchJob:
     offline_map: bool
     recommend_sites: int = 0
     candidates: gpd.GeoDataFrame | None = None
+    fingerprint: dict | None = None
+    status: str = "done"
+    reason: str = ""
+    tiers: TierPlan | None = None
+
+
+@dataclass(frozen=True)
+class AreaPlan:
+    """An area to compute, with what decides its folder and its reuse.
+
+    Attributes
+    ----------
+    index : int
+        Position in the batch.
+    name : str
+    folder : Path
+        The area folder.
+    boundary : GeoDataFrame
+    subareas : GeoDataFrame or None
+    fingerprint : dict
+    status, reason : str
+        ``"done"`` or ``"recomputed"``, and why.
+    """
+
+    index: int
+    name: str
+    folder: Path
+    boundary: gpd.GeoDataFrame
+    subareas: gpd.GeoDataFrame | None
+    fingerprint: dict
+    status: str
+    reason: str
+    margin_m: float | None = None
+
+    @property
+    def area(self) -> shapely.Geometry:
+        """The area as one WGS-84 geometry."""
+        return shapely.union_all(self.boundary.geometry.values)
 
 
 def _run_job(job: BatchJob) -> AreaOutcome:
+    def outcome(status: str, **kw) -> AreaOutcome:
+        return AreaOutcome(job.name, job.folder.name, status, **kw)
+
     try:
         result = run_study(
             job.inputs,
@@ -79,31 +142,72 @@ def _run_job(job: BatchJob) -> AreaOutcome:
             population=job.population,
             recommend_sites=job.recommend_sites,
             candidates=job.candidates,
+            tiers=job.tiers,
         )
-        write_outputs(result, job.folder, offline_map=job.offline_map)
-        return AreaOutcome(job.name, job.folder.name, "done", summary=result.summary)
+        write_outputs(
+            result, job.folder, offline_map=job.offline_map, fingerprint=job.fingerprint, area_name=job.name
+        )
+        summary = with_fingerprint(result.summary, job.fingerprint).to_dict()
+        return outcome(job.status, summary=summary, reason=job.reason)
     except CirclesError as exc:
-        return AreaOutcome(job.name, job.folder.name, "failed", error=str(exc))
+        return outcome("failed", error=str(exc), reason=job.reason)
     except Exception as exc:  # one broken area must not stop the batch
-        return AreaOutcome(job.name, job.folder.name, "failed", error=f"unexpected error: {exc!r}")
+        return outcome("failed", error=f"unexpected error: {exc!r}", reason=job.reason)
 
 
-def _complete(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def check_area_folders(names: list[str], out_dir: str | Path) -> list[tuple[str, OutputTarget]]:
+    """Each area's folder name and checked location, before any work is done.
 
+    Parameters
+    ----------
+    names : list of str
+        Exact area names, unique.
+    out_dir : str or Path
+        The batch folder (need not exist yet).
 
-def folder_names(names: list[str]) -> list[str]:
-    """Unique, filesystem-safe folder names for area names (``_2``, ``_3`` on clashes)."""
-    seen: dict[str, int] = {}
-    out = []
+    Returns
+    -------
+    list of (str, OutputTarget)
+        Raises :class:`circles.errors.OutputError` for a folder that circles did not
+        write or that holds another area's results, and :class:`InputError` for
+        repeated names.
+    """
+    seen: set[str] = set()
     for name in names:
-        base = safe_name(name)
-        seen[base] = seen.get(base, 0) + 1
-        out.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
-    return out
+        if name in seen:
+            raise InputError(
+                f"several areas are named {name!r}",
+                where="boundary",
+                fix="give each area its own name, or merge them into one feature",
+            )
+        seen.add(name)
+    check_output_dir(out_dir, kind="batch")
+    folders = area_folder_names(names)
+    return [
+        (f, check_output_dir(Path(out_dir) / f, kind="area", area_name=n))
+        for f, n in zip(folders, names, strict=True)
+    ]
+
+
+def _reuse(target: OutputTarget, fp, force: bool) -> tuple[str, str, dict | None]:
+    """``(status, reason, summary)`` for an area whose folder may hold earlier results."""
+    import json
+
+    if target.marker is None:
+        return "done", "", None
+    if force:
+        return "recomputed", "forced", None
+    recorded = target.marker.get("fingerprint")
+    if recorded is None:
+        return "recomputed", "the earlier results record no fingerprint", None
+    changes = fp.changes_from(recorded)
+    if changes:
+        return "recomputed", "inputs changed: " + ", ".join(changes[:5]), None
+    try:
+        summary = json.loads((target.path / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "recomputed", "the earlier summary.json is unreadable", None
+    return "skipped", "inputs and parameters unchanged", summary
 
 
 def run_batch(
@@ -115,11 +219,15 @@ def run_batch(
     population: PopulationSpec | None = None,
     subareas: gpd.GeoDataFrame | None = None,
     workers: int = 1,
+    scheduler: object = None,
+    work_dir: str | Path | None = None,
     force: bool = False,
     offline_map: bool = False,
     recommend_sites: int = 0,
     candidates: gpd.GeoDataFrame | None = None,
+    provenance: object = None,
     progress: Callable[[AreaOutcome], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> list[AreaOutcome]:
     """Analyse every area of ``areas`` and write one folder each plus an index.
 
@@ -128,26 +236,45 @@ def run_batch(
     inputs : Inputs
         Region-wide layers (WGS-84), read once.
     areas : GeoDataFrame
-        One row per study area with a ``name`` column.
+        One row per study area with a unique ``name``.
     out_dir : str or Path
         Batch folder: ``<out_dir>/<area>/`` per area, ``index.html``, ``summary.csv``.
+        New, empty, or a batch folder circles wrote.
     settings : TravelSettings, optional
     population : PopulationSpec, optional
-        A ``total`` is not meaningful across areas and is rejected by the CLI.
+        A ``total`` is not meaningful across areas and is rejected by the CLI. A
+        ``raster`` must be readable by every worker at the same path.
     subareas : GeoDataFrame, optional
         Sub-areas summarised inside each area they fall in.
     workers : int
-        Processes to use; 1 runs serially in this process.
+        1 (and no ``scheduler``): areas run one after another in this process. More:
+        a local Dask cluster of that many processes (one thread each) runs them; a
+        script doing so needs the ``if __name__ == "__main__":`` guard, since the
+        worker processes are started fresh (spawned), not forked.
+    scheduler : str or distributed.Client, optional
+        An existing Dask cluster: its scheduler address (``tcp://host:8786``) or a
+        connected client. ``workers`` is then ignored.
+    work_dir : str or Path, optional
+        Where per-area extracts are written for the workers: a folder every worker can
+        read (a shared file system on a real cluster). A private subfolder is made and
+        removed afterwards. Default: inside ``out_dir`` for a local cluster; with a
+        ``scheduler`` and no ``work_dir`` the extracts travel with the tasks instead.
     force : bool
-        Recompute areas whose folder is already complete.
+        Recompute areas even when their inputs and parameters are unchanged.
     offline_map : bool
         Inline map JavaScript/CSS (see :func:`circles.report.write_outputs`).
     recommend_sites : int
         New facility sites to recommend per area (0: none).
     candidates : GeoDataFrame, optional
         Candidate sites shared by all areas.
+    provenance : object, optional
+        What ``inputs`` were read from, for the fingerprint (e.g. the
+        :class:`circles.sources.assemble.SourceSpec`: files by path, size and
+        modification time). Default: a hash of the content of ``inputs``.
     progress : callable, optional
         Called with each area's outcome as it finishes.
+    tiers : TierPlan, optional
+        Facility tiers analysed in every area (``inputs.walkways`` read for their modes).
 
     Returns
     -------
@@ -156,138 +283,121 @@ def run_batch(
     """
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"{out_dir}: cannot create the batch folder ({exc.strerror}); choose a writable --out"
-        ) from None
+    if workers < 1:
+        raise InputError(f"`workers` must be at least 1, got {workers}", parameter="workers")
     areas = areas.to_crs(WGS84)
     names = [str(n) for n in areas["name"]]
-    folders = folder_names(names)
-    outcomes: dict[int, AreaOutcome] = {}
-    jobs: list[tuple[int, BatchJob]] = []
-    for i, (name, folder) in enumerate(zip(names, folders, strict=True)):
-        done = None if force else _complete(out_dir / folder)
-        if done is not None:
-            outcomes[i] = AreaOutcome(name, folder, "skipped", summary=done)
-            if progress:
-                progress(outcomes[i])
-            continue
-        boundary = areas.iloc[[i]][["name", "geometry"]]
-        area = shapely.union_all(boundary.geometry.values)
-        clipped, _ = clip_inputs(inputs, area, settings)
-        area_subs = None
-        if subareas is not None:
-            area_subs = subareas[shapely.intersects(area, subareas.to_crs(WGS84).geometry.values)]
-        jobs.append(
-            (
-                i,
-                BatchJob(
-                    name, out_dir / folder, clipped, boundary, area_subs, settings, population, offline_map
-                ),
-            )
+    targets = check_area_folders(names, out_dir)
+    out_dir = prepare_batch_dir(out_dir)
+    common = {
+        "settings": settings,
+        "population": population,
+        "recommend_sites": recommend_sites,
+        "candidates": candidates,
+        "offline_map": offline_map,
+        "tiers": tiers,
+    }
+    source = Described(describe(inputs if provenance is None else provenance))
+    plans, outcomes = _plan(areas, names, targets, out_dir, subareas, source, common, force)
+    margin_m = _tier_margin(inputs, tiers, settings)
+    plans = [replace(plan, margin_m=margin_m) for plan in plans]
+    for outcome in outcomes.values():
+        if progress:
+            progress(outcome)
+
+    def finished(outcome: AreaOutcome, index: int) -> None:
+        """Record one area's outcome and report it."""
+        outcomes[index] = outcome
+        if progress:
+            progress(outcome)
+
+    if plans and (scheduler is not None or workers > 1):
+        from circles.extracts import run_on_cluster
+
+        run_on_cluster(
+            inputs, plans, common, finished, scheduler=scheduler, workers=workers, work_dir=work_dir
         )
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for (i, _), outcome in zip(jobs, pool.map(_run_job, [j for _, j in jobs]), strict=True):
-                outcomes[i] = outcome
-                if progress:
-                    progress(outcome)
     else:
-        for i, job in jobs:
-            outcomes[i] = _run_job(job)
-            if progress:
-                progress(outcomes[i])
+        from circles.extracts import area_extract
+        from circles.layers_io import source_extent_of
+
+        extent = source_extent_of(inputs)
+        for plan in plans:
+            extract = area_extract(inputs, plan.area, settings, extent, margin_m=plan.margin_m)
+            finished(_run_job(_job(plan, extract, common)), plan.index)
     ordered = [outcomes[i] for i in range(len(names))]
     write_index(ordered, out_dir, settings)
+    _write_tiers(ordered, out_dir, tiers)
     return ordered
 
 
-def combined_table(outcomes: list[AreaOutcome]) -> pd.DataFrame:
-    """One row per area: its summary figures, status and error."""
-    rows = []
-    for o in outcomes:
-        row = summary_rows(o.summary).iloc[0].to_dict() if o.summary else {"name": o.name}
-        row.update({"name": o.name, "folder": o.folder, "status": o.status, "error": o.error})
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _write_tiers(outcomes: list[AreaOutcome], out_dir: Path, tiers: TierPlan | None) -> None:
+    """The batch's ``tiers.csv``: every area's tiers, when the batch has tiers."""
+    if tiers is None:
+        return
+    from circles.tier_report import write_batch_tiers
+
+    write_batch_tiers([(o.name, o.summary) for o in outcomes], out_dir)
 
 
-def write_index(outcomes: list[AreaOutcome], out_dir: Path, settings: TravelSettings) -> None:
-    """Write ``summary.csv`` (all areas) and ``index.html`` (sortable, links every map)."""
-    table = combined_table(outcomes)
-    _atomic_write(out_dir / "summary.csv", table.to_csv(index=False))
-    _atomic_write(out_dir / "index.html", _index_html(table, settings))
+def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
+    """How far the tiers' modes reach beyond an area, metres (None without tiers)."""
+    if tiers is None:
+        return None
+    from circles.tier_study import tier_margin_m
+
+    return tier_margin_m(inputs.walkways, tiers, settings)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(
-            f"{path}: cannot write ({exc.strerror}); check free space and permissions"
-        ) from None
-
-
-def _index_html(table: pd.DataFrame, settings: TravelSettings) -> str:
-    minutes = f"{settings.threshold_min:g}"
-    head = (
-        "<tr><th>area</th><th>status</th><th>homes</th><th>residents</th><th>facilities</th>"
-        f"<th>covered within {minutes} min</th><th>uncovered residents</th>"
-        "<th>residents per facility</th></tr>"
-    )
-    body = []
-    for _, r in table.iterrows():
-        link = (
-            f'<a href="{html.escape(r["folder"])}/map.html">{html.escape(str(r["name"]))}</a>'
-            if r["status"] != "failed"
-            else html.escape(str(r["name"]))
+def _plan(
+    areas: gpd.GeoDataFrame,
+    names: list[str],
+    targets: list[tuple[str, OutputTarget]],
+    out_dir: Path,
+    subareas: gpd.GeoDataFrame | None,
+    source: Described,
+    common: dict,
+    force: bool,
+) -> tuple[list[AreaPlan], dict[int, AreaOutcome]]:
+    """The areas to compute, and the outcomes of those whose earlier results are reused."""
+    plans: list[AreaPlan] = []
+    outcomes: dict[int, AreaOutcome] = {}
+    for i, (name, (folder, target)) in enumerate(zip(names, targets, strict=True)):
+        boundary = areas.iloc[[i]][["name", "geometry"]]
+        area = shapely.union_all(boundary.geometry.values)
+        area_subs = None
+        if subareas is not None:
+            area_subs = subareas[shapely.intersects(area, subareas.to_crs(WGS84).geometry.values)]
+        parts = study_parts(
+            sources=source,
+            settings=common["settings"],
+            population=common["population"],
+            name=name,
+            boundary=boundary,
+            subareas=area_subs,
+            recommend_sites=common["recommend_sites"],
+            candidates=common["candidates"],
+            offline_map=common["offline_map"],
         )
-        share = r.get("covered_share")
-        cells = [
-            link,
-            html.escape(r["status"] + (f": {r['error']}" if r["error"] else "")),
-            _num(r.get("homes")),
-            _num(r.get("population")),
-            _num(r.get("facilities")),
-            "" if share is None or pd.isna(share) else f"{100 * float(share):.1f}%",
-            _num(r.get("uncovered_population")),
-            _num(r.get("residents_per_facility")),
-        ]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>circles: {minutes}-minute walk coverage</title>
-<style>body{{font:14px sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}
-th{{cursor:pointer;background:#f3f3f3}}</style></head><body>
-<h1>{minutes}-minute walk coverage by area</h1>
-<p>Walking speed {settings.speed_kmh:g} km/h. Click a column to sort.
-Map data &copy; OpenStreetMap contributors, ODbL. <a href="summary.csv">summary.csv</a></p>
-<table id="areas"><thead>{head}</thead>
-<tbody>{"".join(body)}</tbody></table>
-<script>
-document.querySelectorAll('#areas th').forEach(function (th, col) {{
-  th.addEventListener('click', function () {{
-    var tbody = document.querySelector('#areas tbody');
-    var rows = Array.from(tbody.rows), asc = th.dataset.asc !== 'true';
-    var key = function (r) {{ var t = r.cells[col].innerText.replace(/[,%]/g, '');
-      var n = parseFloat(t); return isNaN(n) ? t : n; }};
-    rows.sort(function (a, b) {{ var x = key(a), y = key(b);
-      return (x > y ? 1 : x < y ? -1 : 0) * (asc ? 1 : -1); }});
-    th.dataset.asc = asc; rows.forEach(function (r) {{ tbody.appendChild(r); }});
-  }});
-}});
-</script></body></html>
-"""
+        tiers = common.get("tiers")
+        fp = fingerprint(parts if tiers is None else {**parts, "tiers": tiers})
+        status, reason, summary = _reuse(target, fp, force)
+        if summary is not None:
+            outcomes[i] = AreaOutcome(name, folder, status, summary=summary, reason=reason)
+            continue
+        plans.append(AreaPlan(i, name, out_dir / folder, boundary, area_subs, fp.as_dict(), status, reason))
+    return plans, outcomes
 
 
-def _num(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return f"{float(value):,.0f}"
+def _job(plan: AreaPlan, inputs: Inputs, common: dict) -> BatchJob:
+    return BatchJob(
+        name=plan.name,
+        folder=plan.folder,
+        inputs=inputs,
+        boundary=plan.boundary,
+        subareas=plan.subareas,
+        fingerprint=plan.fingerprint,
+        status=plan.status,
+        reason=plan.reason,
+        **common,
+    )

@@ -41,14 +41,14 @@ def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
     EmptyResultError
         If no finite point is given.
     """
-    lon = np.asarray(lon, dtype=float).ravel()
-    lat = np.asarray(lat, dtype=float).ravel()
-    ok = np.isfinite(lon) & np.isfinite(lat)
+    lons = np.asarray(lon, dtype=float).ravel()
+    lats = np.asarray(lat, dtype=float).ravel()
+    ok = np.isfinite(lons) & np.isfinite(lats)
     if not ok.any():
         raise EmptyResultError("cannot choose a local coordinate system for an empty set of points")
-    lon, lat = lon[ok], lat[ok]
-    lon0 = float((lon.min() + lon.max()) / 2)
-    lat0 = float(np.clip((lat.min() + lat.max()) / 2, -80.0, 84.0))
+    lons, lats = lons[ok], lats[ok]
+    lon0 = float((lons.min() + lons.max()) / 2)
+    lat0 = float(np.clip((lats.min() + lats.max()) / 2, -80.0, 84.0))
     infos = pyproj.database.query_utm_crs_info(
         datum_name="WGS 84",
         area_of_interest=pyproj.aoi.AreaOfInterest(lon0, lat0, lon0, lat0),
@@ -58,7 +58,17 @@ def local_utm_crs(lon: ArrayLike, lat: ArrayLike) -> pyproj.CRS:
 
 
 def fits_one_utm_zone(lon: ArrayLike) -> bool:
-    """True when the longitudes span at most :data:`MAX_UTM_SPAN_DEG` degrees."""
-    lon = np.asarray(lon, dtype=float)
-    lon = lon[np.isfinite(lon)]
-    return bool(lon.size == 0 or float(lon.max() - lon.min()) <= MAX_UTM_SPAN_DEG)
+    """True when the longitudes span at most :data:`MAX_UTM_SPAN_DEG` degrees.
+
+    Parameters
+    ----------
+    lon : array_like
+        Longitudes in degrees (NaN ignored).
+
+    Returns
+    -------
+    bool
+    """
+    lons = np.asarray(lon, dtype=float)
+    lons = lons[np.isfinite(lons)]
+    return bool(lons.size == 0 or float(lons.max() - lons.min()) <= MAX_UTM_SPAN_DEG)

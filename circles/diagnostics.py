@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyproj
 import shapely
 from numpy.typing import ArrayLike
 
@@ -73,6 +74,7 @@ def coordinate_system_warning(
     what: str,
     buildings_local: ArrayLike | None = None,
     min_points: int = 5,
+    parameter: str = "`crs`",
 ) -> str | None:
     """Warn when points fit the map much better under another Chinese coordinate system.
 
@@ -90,6 +92,8 @@ def coordinate_system_warning(
         Mapped building footprints in the network CRS; used when there are at least 30.
     min_points : int
         Fewer points than this are not judged.
+    parameter : str
+        How to name the coordinate-system parameter in the message.
 
     Returns
     -------
@@ -126,5 +130,65 @@ def coordinate_system_warning(
 
     return (
         f"{what}: read as {declared}, the points lie {describe(as_read)}; as {_HINT[best_name]} they would "
-        f"lie {describe(best)}; if so, declare that coordinate system (e.g. --facility-crs {best_name})"
+        f"lie {describe(best)}; if so, declare that coordinate system: {parameter} {best_name}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the result whole? Network extent, facilities off the network, implausible populations.
+
+#: The network must cover at least this share of the study area itself, or the run stops.
+MIN_AREA_COVERED = 0.5
+#: Facilities within reach that do not attach to a street: warn above this share, stop above the next.
+WARN_FACILITIES_OFF_NETWORK = 0.2
+MAX_FACILITIES_OFF_NETWORK = 0.5
+#: Residents per km^2 over a whole study area beyond any real city (the densest districts of
+#: Hong Kong, Dhaka or Manila reach about 50,000-130,000 per km^2 over a few km^2).
+MAX_PLAUSIBLE_DENSITY_PER_KM2 = 60_000.0
+
+
+def network_extent(walkways_wgs84: np.ndarray) -> shapely.Geometry:
+    """The area a network source covers: the convex hull of its walkways (WGS-84)."""
+    coords = shapely.get_coordinates(walkways_wgs84)
+    return shapely.convex_hull(shapely.multipoints(coords)) if coords.size else shapely.Polygon()
+
+
+def share_covered(extent_wgs84: shapely.Geometry, area_wgs84: shapely.Geometry) -> float:
+    """Share of ``area_wgs84``'s surface inside ``extent_wgs84`` (computed in the local UTM zone)."""
+    from circles.crs import local_utm_crs
+
+    lon, lat = shapely.get_coordinates(area_wgs84).T
+    utm = local_utm_crs(lon, lat)
+    tr = pyproj.Transformer.from_crs(4326, utm, always_xy=True)
+    area = shapely.transform(area_wgs84, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    extent = shapely.transform(extent_wgs84, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    total = area.area
+    return float(area.intersection(extent).area / total) if total > 0 else 1.0
+
+
+def facilities_off_network_warning(
+    attached: np.ndarray, what: str, max_access_leg_m: float
+) -> tuple[str | None, bool]:
+    """A warning when many facilities within reach attach to no street, and whether it is fatal."""
+    n = int(attached.size)
+    off = int((~attached).sum())
+    if n == 0 or off / n <= WARN_FACILITIES_OFF_NETWORK:
+        return None, False
+    text = (
+        f"{off} of the {n} facilities within reach of the area ({100 * off / n:.0f}%, {what}) lie more than "
+        f"{max_access_leg_m:g} m from any walkable street and serve nobody: check that the network "
+        "covers them and that their coordinate system is right (`crs`), or raise `max_access_leg_m`"
+    )
+    return text, off / n > MAX_FACILITIES_OFF_NETWORK
+
+
+def density_warning(population: float, area_km2: float, estimated: bool) -> str | None:
+    """A warning when residents per km^2 over the whole area are beyond any real city."""
+    if area_km2 <= 0 or population / area_km2 <= MAX_PLAUSIBLE_DENSITY_PER_KM2:
+        return None
+    kind = "estimated " if estimated else ""
+    return (
+        f"{population:,.0f} {kind}residents on {area_km2:,.1f} km2 is {population / area_km2:,.0f} per km2, "
+        "beyond any real city; give `population.total`, `population.raster` or `population.column` "
+        "for real figures"
     )

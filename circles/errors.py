@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 #: A parameter named in a message: a Python identifier in backticks.
 PARAMETER_MENTION = re.compile(r"`([A-Za-z_][A-Za-z0-9_.]*)`")
@@ -73,7 +74,7 @@ class CirclesError(Exception):
     def __str__(self) -> str:
         return self.message()
 
-    def __reduce__(self):  # picklable across processes with its fields
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes with its fields
         return (
             _rebuild,
             (type(self), self.what, self.where, self.parameter, self.fix, self.scope),
@@ -87,7 +88,14 @@ class CirclesError(Exception):
         return names
 
 
-def _rebuild(cls, what, where, parameter, fix, scope):
+def _rebuild(
+    cls: type[CirclesError],
+    what: str,
+    where: str | None,
+    parameter: str | None,
+    fix: str | None,
+    scope: str | None,
+) -> CirclesError:
     err = cls.__new__(cls)
     CirclesError.__init__(err, what, where=where, parameter=parameter, fix=fix, scope=scope)
     return err
@@ -128,11 +136,11 @@ def render_for(error: CirclesError, name_of: Callable[[str, str | None], str | N
     str
     """
 
-    def replace(match: re.Match[str]) -> str:
+    def _replace(match: re.Match[str]) -> str:
         name = match.group(1)
         return name_of(name, error.scope) or name
 
-    return PARAMETER_MENTION.sub(replace, error.message())
+    return PARAMETER_MENTION.sub(_replace, error.message())
 
 
 @contextmanager
@@ -141,6 +149,15 @@ def error_scope(scope: str) -> Iterator[None]:
 
     Used where a reader is called for one particular input: the same ``crs`` parameter
     of a point reader is ``--facility-crs`` for facilities and ``--homes-crs`` for homes.
+
+    Parameters
+    ----------
+    scope : str
+        The input, e.g. ``"facilities"``.
+
+    Yields
+    ------
+    None
     """
     try:
         yield

@@ -1,128 +1,93 @@
-"""One study area end to end: clip region-wide inputs to the area plus a walking margin, then analyse.
+"""One study area end to end: clip region-wide inputs to the area, check they cover it, analyse.
 
-People cross borders: networks and clinics are loaded for the area buffered by the
-longest walk, homes are reported only inside the area itself.
+:func:`run_study` assembles the :class:`~circles.result.StudyResult` in one place, from
+the steps of :mod:`circles.analysis`, the checks of :mod:`circles.diagnostics` and, when
+asked, new sites from :mod:`circles.siting`.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
-from circles.analysis import StudyResult, analyse
-from circles.config import PopulationSettings, TravelSettings
-from circles.coverage import summarize
-from circles.crs import WGS84, local_utm_crs
+from circles.analysis import Measured, measure, points_xy
+from circles.config import TravelSettings
+from circles.crs import WGS84
+from circles.engine import SearchPlan
 from circles.errors import EmptyResultError, InputError
 from circles.network import WalkNetwork
+from circles.result import StudyResult
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
-from circles.sources.boundaries import buffer_area
-from circles.sources.population import estimate_population, population_from_column
+from circles.study_area import (
+    PopulationSpec,
+    area_km2,
+    clip_inputs,
+    extent_text,
+    home_population,
+    reach_margin_m,
+    swap_hint,
+)
+from circles.tiers import TierPlan
+
+__all__ = ["Inputs", "PopulationSpec", "osm_inputs", "reach_margin_m", "run_osm", "run_study"]
 
 
-@dataclass(frozen=True)
-class PopulationSpec:
-    """Where residents per home come from; the first option given wins.
+def _check_not_empty(name: str, inputs: Inputs, region: Inputs, area, settings: TravelSettings) -> None:
+    if len(inputs.walkways) == 0:
+        raise EmptyResultError(
+            f"no walkable streets within reach of the study area ({extent_text(area)}); the network "
+            f"source covers {extent_text(region.walkways)}{swap_hint(area, region.walkways)}",
+            where=name,
+        )
+    if len(inputs.facilities) == 0:
+        raise EmptyResultError(
+            f"no facilities in or within {settings.longest_band_min:g} min of the study area; the "
+            f"facilities lie in {extent_text(region.facilities)}"
+            f"{swap_hint(region.facilities, region.walkways)}",
+            where=name,
+            parameter="facilities",
+            fix="check their coordinates and coordinate system",
+        )
+    if len(inputs.homes) == 0:
+        raise EmptyResultError("no homes inside the study area", where=name, parameter="homes")
 
-    Attributes
-    ----------
-    column : str, optional
-        A numeric column of the homes.
-    raster : Path, optional
-        A people-per-cell GeoTIFF (WorldPop style).
-    total : float, optional
-        Known residents of the study area, spread by floor area.
-    settings : PopulationSettings
-        Floor area per resident and default storeys, for estimates.
+
+def network_coverage(
+    name: str, region: Inputs, area, reach, *, allow_partial: bool
+) -> tuple[float | None, list[str]]:
+    """Share of the area plus its margin that the network source covers, with warnings.
+
+    Below 98% of the area with its margin the result is partial (a warning); below 50%
+    of the area itself the run stops unless ``allow_partial``.
     """
+    from circles.diagnostics import MIN_AREA_COVERED, network_extent, share_covered
 
-    column: str | None = None
-    raster: Path | None = None
-    total: float | None = None
-    settings: PopulationSettings = field(default_factory=PopulationSettings)
-
-
-def _inside(frame: gpd.GeoDataFrame, area: shapely.Geometry, *, by_point: bool) -> np.ndarray:
-    geoms = frame.geometry.values
-    if by_point:
-        geoms = shapely.point_on_surface(geoms)
-        return np.asarray(shapely.intersects(area, geoms), dtype=bool)
-    return np.asarray(shapely.intersects(area, geoms), dtype=bool)
-
-
-def _extent(what: gpd.GeoDataFrame | shapely.Geometry | None) -> str:
-    """'lon a to b, lat c to d' of a layer or geometry (WGS-84)."""
-    if what is None:
-        return "the whole input"
-    bounds = what.total_bounds if isinstance(what, gpd.GeoDataFrame) else shapely.bounds(what)
-    if len(bounds) == 0 or not np.isfinite(bounds).all():
-        return "nowhere (empty)"
-    w, s, e, n = bounds
-    return f"lon {w:.4f} to {e:.4f}, lat {s:.4f} to {n:.4f}"
-
-
-def _swap_hint(what: gpd.GeoDataFrame | shapely.Geometry | None, walkways: gpd.GeoDataFrame) -> str:
-    """A hint when swapping longitude and latitude would put ``what`` onto the network."""
-    if what is None or len(walkways) == 0:
-        return ""
-    w, s, e, n = what.total_bounds if isinstance(what, gpd.GeoDataFrame) else shapely.bounds(what)
-    if not np.isfinite([w, s, e, n]).all():
-        return ""
-    swapped = shapely.box(s, w, n, e)
-    return (
-        "; are longitude and latitude swapped?"
-        if swapped.intersects(shapely.box(*walkways.total_bounds))
-        else ""
-    )
-
-
-def reach_margin_m(settings: TravelSettings) -> float:
-    """How far beyond a study area inputs are loaded: the longest walk plus two access legs."""
-    return settings.threshold_m + 2 * settings.max_access_leg_m
-
-
-def clip_inputs(
-    inputs: Inputs, area: shapely.Geometry, settings: TravelSettings
-) -> tuple[Inputs, shapely.Geometry]:
-    """Keep what a study area needs: homes inside it, streets and clinics within reach.
-
-    Parameters
-    ----------
-    inputs : Inputs
-        Region-wide layers (WGS-84).
-    area : shapely geometry
-        The study area (WGS-84).
-    settings : TravelSettings
-        The margin is the longest band's walking distance plus two access legs
-        (a home's and a clinic's).
-
-    Returns
-    -------
-    (Inputs, shapely geometry)
-        The clipped layers and the buffered area they were clipped to.
-    """
-    margin_m = reach_margin_m(settings)
-    reach = buffer_area(area, margin_m)
-    shapely.prepare(reach)
-    shapely.prepare(area)
-    clipped = Inputs(
-        walkways=inputs.walkways[_inside(inputs.walkways, reach, by_point=False)],
-        facilities=inputs.facilities[_inside(inputs.facilities, reach, by_point=True)],
-        homes=inputs.homes[_inside(inputs.homes, area, by_point=True)],
-        sources=inputs.sources,
-        declared_crs=inputs.declared_crs,
-        buildings=None
-        if inputs.buildings is None
-        else inputs.buildings[_inside(inputs.buildings, reach, by_point=True)],
-    )
-    return clipped, reach
+    if area is None:
+        return None, []
+    extent = network_extent(region.walkways.geometry.values)
+    of_area = share_covered(extent, area)
+    of_reach = share_covered(extent, reach)
+    if of_area < MIN_AREA_COVERED and not allow_partial:
+        raise InputError(
+            f"the network source covers only {100 * of_area:.0f}% of the study area ({extent_text(area)}; "
+            f"the network: {extent_text(region.walkways)}), so its figures would describe part of it",
+            where=name,
+            parameter="allow_partial",
+            fix="use an extract that covers the whole area, or accept a partial result with `allow_partial`",
+        )
+    if of_reach >= 0.98:
+        return round(of_reach, 4), []
+    return round(of_reach, 4), [
+        f"PARTIAL RESULT: the network source covers {100 * of_area:.0f}% of the study area and "
+        f"{100 * of_reach:.0f}% of the area with its walking margin; residents and clinics beyond it are "
+        "missing, so coverage is understated near its edges: use an extract that covers the area plus "
+        "its walking margin"
+    ]
 
 
 def coordinate_warnings(network: WalkNetwork, inputs: Inputs) -> list[str]:
@@ -131,75 +96,67 @@ def coordinate_warnings(network: WalkNetwork, inputs: Inputs) -> list[str]:
     from circles.sources.coords import parse_coordinate_system
 
     warnings: list[str] = []
-    if not inputs.declared_crs:
-        return warnings
     buildings = None if inputs.buildings is None else inputs.buildings.to_crs(network.crs).geometry.values
-    for layer, declared in inputs.declared_crs.items():
+    parameters = {"facilities": "`facility_options.crs`", "homes": "`home_options.crs`"}
+    for layer, declared in (inputs.declared_crs or {}).items():
         frame = getattr(inputs, layer)
-        pts = shapely.point_on_surface(frame.to_crs(WGS84).geometry.values)
-        lon, lat = shapely.get_coordinates(pts).T
-        what = f"{layer} from {inputs.sources.get(layer, 'file')}"
+        lon, lat = points_xy(frame, WGS84).T
         text = coordinate_system_warning(
             network,
             lon,
             lat,
             declared=parse_coordinate_system(declared),
-            what=what,
+            what=f"{layer} from {inputs.sources.get(layer, 'file')}",
             buildings_local=buildings,
+            parameter=parameters.get(layer, "`crs`"),
         )
         if text:
             warnings.append(text)
     return warnings
 
 
-def population_warnings(homes: gpd.GeoDataFrame, population: np.ndarray, spec: PopulationSpec) -> list[str]:
-    """Warn when most estimated residents live on residential land without mapped buildings.
+def population_warnings(
+    homes: gpd.GeoDataFrame, residents: np.ndarray, spec: PopulationSpec, area
+) -> list[str]:
+    """Warnings when estimated residents are implausible: mostly from bare land, or too dense."""
+    from circles.diagnostics import density_warning
 
-    Such cells carry a plot-ratio guess (see :class:`circles.config.PopulationSettings`)
-    that suits dense Chinese estates, not every place; real figures need a total or a
-    raster.
-    """
-    if spec.column or spec.raster or spec.total is not None or "building" not in homes:
+    if spec.column or spec.raster or spec.total is not None:
         return []
-    on_land = (homes["building"] == "landuse").to_numpy(bool)
-    total = float(np.sum(population))
-    share = float(np.sum(population[on_land])) / total if total > 0 else 0.0
-    if share <= 0.5:
-        return []
-    return [
-        f"{100 * share:.0f}% of the estimated residents live on residential land with no mapped "
-        "buildings, where the estimate assumes a plot ratio of "
-        f"{spec.settings.default_levels.get('landuse', spec.settings.fallback_levels):g}; give "
-        "--population-total, --population-raster or --population-field for real figures"
-    ]
+    out = []
+    total = float(np.sum(residents))
+    if "building" in homes and total > 0:
+        on_land = (homes["building"] == "landuse").to_numpy(bool)
+        share = float(np.sum(residents[on_land])) / total
+        if share > 0.5:
+            ratio = spec.settings.default_levels.get("landuse", spec.settings.fallback_levels)
+            out.append(
+                f"{100 * share:.0f}% of the estimated residents live on residential land with no mapped "
+                f"buildings, where the estimate assumes a plot ratio of {ratio:g}; give `population.total`, "
+                "`population.raster` or `population.column` for real figures"
+            )
+    if area is not None:
+        text = density_warning(total, area_km2(area), estimated=True)
+        if text:
+            out.append(text)
+    return out
 
 
-def home_population(
-    homes: gpd.GeoDataFrame, spec: PopulationSpec, area_wgs84: shapely.Geometry | None = None
-) -> tuple[np.ndarray, str]:
-    """Residents per home by the method ``spec`` asks for, and a sentence naming it.
+def facility_warnings(
+    measured: Measured, inputs: Inputs, settings: TravelSettings, *, allow_partial: bool
+) -> list[str]:
+    """A warning (or, when most are off, an error) for facilities within reach that attach to no street."""
+    from circles.diagnostics import facilities_off_network_warning
 
-    Parameters
-    ----------
-    homes : GeoDataFrame
-        Homes (WGS-84).
-    spec : PopulationSpec
-    area_wgs84 : shapely geometry, optional
-        The study area, for reporting raster population that falls outside any home.
-
-    Returns
-    -------
-    (ndarray, str)
-    """
-    if spec.column:
-        return population_from_column(homes, spec.column), f"column {spec.column!r} of the homes"
-    if spec.raster:
-        from circles.sources.population import population_from_raster
-
-        return population_from_raster(homes, spec.raster, study_area_wgs84=area_wgs84)
-    lon, lat = shapely.get_coordinates(shapely.point_on_surface(homes.geometry.values)).T
-    local = homes.to_crs(local_utm_crs(lon, lat))
-    return estimate_population(local, spec.settings, total=spec.total)
+    attached = measured.context.facilities.attached
+    text, fatal = facilities_off_network_warning(
+        attached, inputs.sources.get("facilities", "facilities"), settings.max_access_leg_m
+    )
+    if fatal and not allow_partial:
+        raise InputError(
+            text or "", parameter="allow_partial", fix="or accept a partial result with `allow_partial`"
+        )
+    return [text] if text else []
 
 
 def run_study(
@@ -212,7 +169,10 @@ def run_study(
     population: PopulationSpec | None = None,
     recommend_sites: int = 0,
     candidates: gpd.GeoDataFrame | None = None,
+    allow_partial: bool = False,
+    plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -226,138 +186,188 @@ def run_study(
         The study area (WGS-84, one or more polygons). Without it the whole input is
         the study area.
     subareas : GeoDataFrame, optional
-        Smaller areas (e.g. sub-districts, 街道) with a ``name`` column; coverage is
-        also summarised per sub-area.
+        Smaller areas (e.g. sub-districts, 街道) with a ``name`` column.
     settings : TravelSettings, optional
     population : PopulationSpec, optional
     recommend_sites : int
         Recommend this many new facility sites (0: none).
     candidates : GeoDataFrame, optional
         The planner's candidate sites; default network nodes near the gaps.
+    allow_partial : bool
+        Go on when the network covers less than half of the area or most facilities
+        within reach are off the network (the result is flagged partial).
+    plan : SearchPlan, optional
+        How bounded searches run (the result does not depend on it).
     progress : callable, optional
-        Called with the name of each stage as it starts (for a progress display).
+        Called with the name of each stage as it starts.
+    tiers : TierPlan, optional
+        Facility tiers, each with its threshold and travel mode (see
+        :mod:`circles.tier_study`); ``inputs.walkways`` must hold the ways of their modes.
 
     Returns
     -------
     StudyResult
     """
+    from circles.summary import build_summary, subarea_summaries
+
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
     step = progress or (lambda _stage: None)
     step("clipping inputs to the study area")
+    timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    area = None
-    region = inputs
-    if boundary is not None:
-        area = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
-        if area.is_empty:
-            raise InputError(f"{name}: the study-area boundary is empty")
-        inputs, _reach = clip_inputs(inputs, area, settings)
-    if len(inputs.walkways) == 0:
-        raise EmptyResultError(
-            f"{name}: no walkable streets within reach of the study area "
-            f"({_extent(area)}); the network source covers {_extent(region.walkways)}"
-            f"{_swap_hint(area, region.walkways)}"
-        )
-    if len(inputs.facilities) == 0:
-        raise EmptyResultError(
-            f"{name}: no facilities in or within {settings.threshold_min:g} min of the study area; "
-            f"the facilities lie in {_extent(region.facilities)}"
-            f"{_swap_hint(region.facilities, region.walkways)}; check their coordinates and coordinate system"
-        )
-    if len(inputs.homes) == 0:
-        raise EmptyResultError(f"{name}: no homes inside the study area")
-    t_clip = time.perf_counter() - t0
+    area = _area_of(boundary, name)
+    inputs, _reach, coverage_share, warnings = _within_reach(
+        inputs,
+        area,
+        settings,
+        name,
+        allow_partial=allow_partial,
+        margin_m=_tier_margin(inputs, tiers, settings),
+    )
+    timings["clip"] = time.perf_counter() - t0
     step("building the walk network")
     t0 = time.perf_counter()
-    walkways = inputs.walkways
-    level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
-    network = WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
-    t_net = time.perf_counter() - t0
-    warnings = coordinate_warnings(network, inputs)
-    pop, method = home_population(inputs.homes, population, area)
-    warnings += population_warnings(inputs.homes, pop, population)
-    sources = {**inputs.sources, "population": method}
-    result = analyse(
+    network = _network_of(inputs.walkways)
+    timings["build_network"] = time.perf_counter() - t0
+    warnings += coordinate_warnings(network, inputs)
+    pop = home_population(inputs.homes, population, area)
+    warnings += population_warnings(inputs.homes, pop.residents, population, area)
+    inside = (
+        None
+        if area is None
+        else shapely.intersects(area, shapely.points(points_xy(inputs.facilities, WGS84)))
+    )
+    measured = measure(
         network,
         inputs.facilities,
         inputs.homes,
-        settings=settings,
-        population=pop,
-        name=name,
-        sources=sources,
-        boundary=boundary,
+        pop,
+        settings,
+        inside_area=inside,
+        plan=plan,
         progress=progress,
     )
-    result.summary["warnings"] = warnings
-    if subareas is not None:
-        result.summary["subareas"] = subarea_summaries(result, subareas, settings)
+    timings.update(measured.timings_s)
+    warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
+    measured, tier_run = _measure_tiers(
+        measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
+    )
+    if tier_run is not None:
+        warnings += list(tier_run.summary.warnings)
+        timings.update(tier_run.timings_s)
+    subs = (
+        () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
+    )
+    siting = None
     if recommend_sites:
-        from circles.siting import recommend_sites as recommend
+        from circles.siting import choose_sites
 
         step("choosing new sites")
         t0 = time.perf_counter()
-        sites = recommend(result, n_sites=recommend_sites, candidates=candidates)
-        result.proposed_sites = sites
-        table = sites.drop(columns=sites.geometry.name)
-        table = table.assign(lon=sites.geometry.x.round(6), lat=sites.geometry.y.round(6))
-        result.summary["proposed_sites"] = json.loads(table.to_json(orient="records", force_ascii=False))
-        result.timings_s["siting"] = time.perf_counter() - t0
-    result.timings_s = {"clip": t_clip, "build_network": t_net, **result.timings_s}
-    return result
+        siting = choose_sites(measured, settings, boundary, n_sites=recommend_sites, candidates=candidates)
+        warnings += list(siting.notes)
+        timings["siting"] = time.perf_counter() - t0
+    summary = build_summary(
+        name,
+        measured,
+        pop,
+        settings,
+        network_coverage_of_area=coverage_share,
+        subareas=subs,
+        warnings=tuple(warnings),
+        sources={**inputs.sources, "population": pop.info.method},
+        extra={} if siting is None else {"proposed_sites": siting.records()},
+    )
+    if tier_run is not None:
+        summary = summary.with_(tiers=tier_run.summary)
+    sites = None if siting is None else siting.sites
+    result = measured.result(
+        name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
+    )
+    return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
 
 
-def subarea_summaries(
-    result: StudyResult, subareas: gpd.GeoDataFrame, settings: TravelSettings
-) -> list[dict]:
-    """Coverage per sub-area (e.g. sub-district): homes assigned by a point on their surface.
+def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
+    """How far the tiers' modes reach beyond the area, metres (None without tiers)."""
+    if tiers is None:
+        return None
+    from circles.tier_study import tier_margin_m
 
-    Parameters
-    ----------
-    result : StudyResult
-    subareas : GeoDataFrame
-        Polygons with a ``name`` column (any CRS).
-    settings : TravelSettings
-
-    Returns
-    -------
-    list of dict
-        One summary per sub-area (same keys as the area summary's figures), in the
-        order of ``subareas``; homes in no sub-area are summarised as ``"(outside
-        sub-areas)"`` when there are any.
-    """
-    if "name" not in subareas:
-        raise InputError("sub-areas need a 'name' column; choose it with --subarea-name-field")
-    sub = subareas.to_crs(WGS84)
-    homes = result.homes
-    points = shapely.point_on_surface(homes.geometry.values)
-    tree = shapely.STRtree(sub.geometry.values)
-    home_idx, sub_idx = tree.query(points, predicate="within")
-    owner = np.full(len(homes), -1, dtype=np.int64)
-    # A home on a shared border goes to the first sub-area listed.
-    order = np.lexsort((sub_idx, home_idx))
-    home_idx, sub_idx = home_idx[order], sub_idx[order]
-    first = np.ones(home_idx.size, dtype=bool)
-    first[1:] = home_idx[1:] != home_idx[:-1]
-    owner[home_idx[first]] = sub_idx[first]
-    t = homes["walk_time_min"].to_numpy(float)
-    pop = homes["population"].to_numpy(float)
-    fac_points = result.facilities.geometry.values
-    groups = [(str(n), i) for i, n in enumerate(sub["name"])]
-    if (owner < 0).any():
-        groups.append(("(outside sub-areas)", -1))
-    out = []
-    for sub_name, i in groups:
-        sel = owner == i
-        n_inside = int(shapely.intersects(sub.geometry.values[i], fac_points).sum()) if i >= 0 else 0
-        s = summarize(t[sel], pop[sel], n_inside, settings)
-        s["facilities_inside"] = s.pop("facilities")
-        s["residents_per_facility_inside"] = s.pop("residents_per_facility")
-        out.append({"name": sub_name, **s})
-    return out
+    return tier_margin_m(inputs.walkways, tiers, settings)
 
 
-def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inputs:
+def _measure_tiers(
+    measured: Measured,
+    inputs: Inputs,
+    pop,
+    settings: TravelSettings,
+    tiers: TierPlan | None,
+    inside,
+    subareas: gpd.GeoDataFrame | None,
+    plan: SearchPlan | None,
+    progress: Callable[[str], None] | None,
+):
+    """The measured study with the tiers' columns added, and the tiers' run (None without tiers)."""
+    if tiers is None:
+        return measured, None
+    from circles.tier_study import run_tiers, with_tier_columns
+
+    run = run_tiers(
+        inputs.walkways,
+        inputs.facilities,
+        inputs.homes,
+        pop,
+        settings,
+        tiers,
+        inside_area=inside,
+        subareas=subareas,
+        walk_network=measured.context.network,
+        search_plan=plan,
+        progress=progress,
+    )
+    return with_tier_columns(measured, run), run
+
+
+def _area_of(boundary: gpd.GeoDataFrame | None, name: str):
+    """The study area as one WGS-84 geometry (None: the whole input)."""
+    if boundary is None:
+        return None
+    area = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
+    if area.is_empty:
+        raise InputError("the study-area boundary is empty", where=name, parameter="boundary")
+    return area
+
+
+def _within_reach(
+    inputs: Inputs,
+    area,
+    settings: TravelSettings,
+    name: str,
+    *,
+    allow_partial: bool,
+    margin_m: float | None = None,
+) -> tuple[Inputs, object, float | None, list[str]]:
+    """Inputs clipped to the area and its margin, checked to be there and to cover it."""
+    region, reach = inputs.source_extent or inputs, None  # an extract: the whole source's extents
+    if area is not None:
+        inputs, reach = clip_inputs(inputs, area, settings, margin_m=margin_m)
+    _check_not_empty(name, inputs, region, area, settings)
+    share, warnings = network_coverage(name, region, area, reach, allow_partial=allow_partial)
+    return inputs, reach, share, warnings
+
+
+def _network_of(walkways: gpd.GeoDataFrame) -> WalkNetwork:
+    """The walk network of the clipped walkways (tunnels, bridges and indoor ways not snapped onto)."""
+    if "net_walk" in walkways:  # read for more modes than walking: their walkable ways
+        walkways = walkways[walkways["net_walk"].to_numpy(bool)]
+    level = walkways["street_level"].fillna(True).to_numpy(bool) if "street_level" in walkways else None
+    return WalkNetwork.from_lines(walkways.geometry.values, street_level=level)
+
+
+def osm_inputs(
+    osm_path: str | Path, *, facilities: str = "primary-care", networks: tuple[str, ...] = ("walk",)
+) -> Inputs:
     """Walkways, tagged facilities and residential homes from one OSM file.
 
     Parameters
@@ -366,13 +376,16 @@ def osm_inputs(osm_path: str | Path, *, facilities: str = "primary-care") -> Inp
         ``.osm.pbf`` or ``.osm``/``.xml`` file.
     facilities : str
         Facility preset or ``key=value`` tags.
+    networks : tuple of str
+        Networks to read ways for (see :func:`circles.sources.osm.read_osm`).
 
     Returns
     -------
     Inputs
     """
     kind = "osm" if Path(osm_path).suffix.lower() in (".osm", ".xml") else "pbf"
-    return load_inputs(SourceSpec(network=kind, network_path=Path(osm_path), facilities=f"osm:{facilities}"))
+    spec = SourceSpec(network=kind, network_path=Path(osm_path), facilities=f"osm:{facilities}")
+    return load_inputs(spec, networks=networks)
 
 
 def run_osm(
@@ -383,7 +396,9 @@ def run_osm(
     population: PopulationSpec | None = None,
     name: str | None = None,
     boundary: gpd.GeoDataFrame | None = None,
+    recommend_sites: int = 0,
     progress: Callable[[str], None] | None = None,
+    tiers: TierPlan | None = None,
 ) -> StudyResult:
     """Analyse an OSM extract: its walk network, tagged facilities and residential buildings.
 
@@ -394,15 +409,19 @@ def run_osm(
     facilities : str
         Facility preset name or ``key=value`` tags (see :func:`circles.config.facility_preset`).
     settings : TravelSettings, optional
-        Speed, bands and snapping limits.
+        Speed, threshold, bands and snapping limits.
     population : PopulationSpec, optional
         How residents per home are found; default a floor-area estimate.
     name : str, optional
         Study-area name; default the file name.
     boundary : GeoDataFrame, optional
         Study area; default the whole extract.
+    recommend_sites : int
+        Recommend this many new facility sites (0: none); they reach every output.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    tiers : TierPlan, optional
+        Facility tiers with their thresholds and modes (the ways of their modes are read too).
 
     Returns
     -------
@@ -410,7 +429,9 @@ def run_osm(
     """
     osm_path = Path(osm_path)
     t0 = time.perf_counter()
-    inputs = osm_inputs(osm_path, facilities=facilities)
+    inputs = osm_inputs(
+        osm_path, facilities=facilities, networks=("walk",) if tiers is None else tiers.networks
+    )
     t_read = time.perf_counter() - t0
     result = run_study(
         inputs,
@@ -418,7 +439,8 @@ def run_osm(
         boundary=boundary,
         settings=settings,
         population=population,
+        recommend_sites=recommend_sites,
         progress=progress,
+        tiers=tiers,
     )
-    result.timings_s = {"read_osm": t_read, **result.timings_s}
-    return result
+    return result.with_(timings_s={"read_osm": t_read, **result.timings_s})

@@ -1,164 +1,155 @@
-"""Writing a study result to a folder, atomically."""
+"""Writing one study result to its folder: map, static picture, tables and layers.
+
+Where the files may go and how they are published safely is :mod:`circles.outdir`;
+the tables and their CSV form are :mod:`circles.tables`; the GIS layers and their QGIS
+styles are :mod:`circles.gis`; the web map is :mod:`circles.maps`.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import tempfile
 from pathlib import Path
 
-import pandas as pd
+import geopandas as gpd
 
-from circles.analysis import StudyResult
-from circles.errors import OutputError
-from circles.static_map import render_png
+from circles.gis import GEOPARQUET_FOLDER, GPKG_NAME
+from circles.maps import MapOptions
+from circles.outdir import output_folder, safe_name
+from circles.result import StudyResult, Summary
+from circles.tables import sites_table, summary_rows, write_csv
 
+__all__ = [
+    "DEPRECATED_FILES",
+    "OPTIONAL_OUTPUTS",
+    "OUTPUT_FILES",
+    "safe_name",
+    "summary_rows",
+    "with_fingerprint",
+    "write_outputs",
+]
+
+#: What every area folder holds.
 OUTPUT_FILES = (
     "map.html",
     "map.png",
     "summary.json",
     "summary.csv",
+    GPKG_NAME,
     "homes.gpkg",
     "facilities.gpkg",
     "service_areas.gpkg",
 )
+#: Written only when asked for: proposed sites (``recommend_sites``), a local basemap's tiles
+#: (``tiles="....mbtiles"``), GeoParquet (``geoparquet=True``).
+OPTIONAL_OUTPUTS = ("proposed_sites.gpkg", "proposed_sites.csv", "tiles", GEOPARQUET_FOLDER)
+#: The one-layer GeoPackages of earlier releases, kept for this release only: every layer is in
+#: ``circles.gpkg``.
+DEPRECATED_FILES = ("homes.gpkg", "facilities.gpkg", "service_areas.gpkg", "proposed_sites.gpkg")
 
 
-def safe_name(name: str) -> str:
-    """A folder name from a study-area name: no path separators, dots or control characters.
-
-    Chinese and other letters are kept (``"罗湖区"`` stays ``"罗湖区"``); ``"../../x"`` becomes ``"x"``.
-    """
-    cleaned = re.sub(r"[^\w\-]+", "_", name, flags=re.UNICODE).strip("._-")
-    return cleaned or "area"
-
-
-def summary_rows(summary: dict) -> pd.DataFrame:
-    """The summary as a flat table: one row for the area, then one per sub-area.
+def with_fingerprint(summary: Summary, fingerprint: dict | None) -> Summary:
+    """The summary with its ``fingerprint`` section (what produced it), when known.
 
     Parameters
     ----------
-    summary : dict
-        ``StudyResult.summary``.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``level`` (``"area"`` or ``"subarea"``), ``name``, homes, residents,
-        facilities, coverage figures and shares per band, walking speed.
+    summary : Summary
+    fingerprint : dict, optional
     """
-    rows = [_flat_row(summary, "area")]
-    rows += [
-        _flat_row(sub, "subarea", speed_kmh=summary["parameters"]["speed_kmh"])
-        for sub in summary.get("subareas", [])
-    ]
-    return pd.DataFrame(rows)
+    if fingerprint is None:
+        return summary
+    return summary.with_(extra={**summary.extra, "fingerprint": fingerprint})
 
 
-def _flat_row(s: dict, level: str, *, speed_kmh: float | None = None) -> dict:
-    row = {
-        "level": level,
-        "name": s["name"],
-        "homes": s["homes"],
-        "population": s["population"],
-        "facilities": s.get("facilities", s.get("facilities_inside")),
-        "residents_per_facility": s.get("residents_per_facility", s.get("residents_per_facility_inside")),
-        "covered_population": s["covered_population"],
-        "covered_share": s["covered_share"],
-        "uncovered_population": s["uncovered_population"],
-        "unreachable_homes": s["unreachable_homes"],
-    }
-    for w in s["within"]:
-        row[f"population_within_{w['minutes']:g}_min"] = w["population"]
-        row[f"share_within_{w['minutes']:g}_min"] = w["population_share"]
-    if "capacity" in s:
-        row["capacity_total"] = s["capacity"]["total"]
-        row["capacity_per_10k_residents"] = s["capacity"]["per_10k_residents"]
-    row["speed_kmh"] = speed_kmh if speed_kmh is not None else s["parameters"]["speed_kmh"]
-    return row
-
-
-def write_outputs(result: StudyResult, out_dir: str | Path, *, offline_map: bool = False) -> Path:
+def write_outputs(
+    result: StudyResult,
+    out_dir: str | Path,
+    *,
+    map_options: MapOptions | None = None,
+    offline_map: bool = False,
+    fingerprint: dict | None = None,
+    area_name: str | None = None,
+    output_crs: str = "wgs84",
+    subareas: gpd.GeoDataFrame | None = None,
+    geoparquet: bool = False,
+) -> Path:
     """Write map, tables and layers into ``out_dir``, replacing it only on success.
 
-    Files are first written into a temporary sibling folder; the previous
-    ``out_dir`` (if any) is replaced only once every file is complete.
+    ``out_dir`` may be new, empty, or a folder circles wrote before (it carries a
+    marker, see :func:`circles.outdir.check_output_dir`); anything else is refused
+    with :class:`circles.errors.OutputError` before a file is written. Files are
+    written into a temporary sibling folder that replaces ``out_dir`` in one step once
+    every file is complete.
 
     Parameters
     ----------
     result : StudyResult
     out_dir : str or Path
-        The folder to (re)place.
+        The folder to (re)place; a symbolic link is written through and kept.
+    map_options : MapOptions, optional
+        How ``map.html`` is made (basemap, self-contained or CDN page, ...).
     offline_map : bool
-        Inline the map's JavaScript and CSS so it draws without internet access.
+        Kept for compatibility: the map is self-contained unless ``map_options`` says otherwise.
+    fingerprint : dict, optional
+        ``Fingerprint.as_dict()`` of the inputs and parameters, recorded in
+        ``summary.json`` and the marker.
+    area_name : str, optional
+        Refuse an existing folder that holds another area's results (batches).
+    output_crs : str
+        Coordinate system of coordinates in CSV tables (``proposed_sites.csv``):
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"``. GeoPackages are always WGS-84.
+    subareas : GeoDataFrame, optional
+        The sub-area polygons the summary's sub-areas were counted in (drawn on the map
+        and written as the ``sub_areas`` layer).
+    geoparquet : bool
+        Also write every layer as GeoParquet (``geoparquet/<layer>.parquet``; needs pyarrow).
 
     Returns
     -------
     Path
         The output folder.
-
     """
-    out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
-    except OSError as exc:
-        raise OutputError(
-            f"{out_dir}: cannot create the output folder ({exc.strerror}); choose a writable --out"
-        ) from None
-    try:
-        _save_map(result, tmp / "map.html", offline_map)
-        render_png(result, tmp / "map.png", proposed_sites=result.proposed_sites)
-        with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
-            json.dump(result.summary, fh, ensure_ascii=False, indent=2, sort_keys=False)
-            fh.write("\n")
-        summary_rows(result.summary).to_csv(tmp / "summary.csv", index=False)
-        result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
-        result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
-        result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
-        if result.catchment_areas is not None:
-            result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
-        if result.proposed_sites is not None:
-            result.proposed_sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
-        os.chmod(tmp, 0o777 & ~_umask())
-        _replace_dir(tmp, out_dir)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(
-            f"{out_dir}: writing results failed ({exc}); check free space and permissions"
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    del offline_map  # the default page is self-contained
+    with output_folder(out_dir, name=result.name, fingerprint=fingerprint, area_name=area_name) as tmp:
+        _write_files(result, tmp, map_options or MapOptions(), fingerprint, output_crs, subareas)
+        if geoparquet:
+            from circles.gis import write_geoparquet
+
+            write_geoparquet(result, tmp / GEOPARQUET_FOLDER, subareas)
+    return Path(out_dir)
 
 
-def _save_map(result: StudyResult, path: Path, offline: bool) -> None:
+def _write_files(
+    result: StudyResult,
+    tmp: Path,
+    map_options: MapOptions,
+    fingerprint: dict | None,
+    output_crs: str,
+    subareas: gpd.GeoDataFrame | None,
+) -> None:
+    from circles.gis import write_gpkg
     from circles.maps import save_map
+    from circles.static_map import render_png
 
-    save_map(result, path, offline=offline, proposed_sites=result.proposed_sites)
+    sites = result.proposed_sites
+    save_map(result, tmp / "map.html", options=map_options, proposed_sites=sites, subareas=subareas)
+    render_png(result, tmp / "map.png", proposed_sites=sites)
+    summary = with_fingerprint(result.summary, fingerprint)
+    (tmp / "summary.json").write_text(summary.to_json(), encoding="utf-8")
+    write_csv(summary_rows(summary.to_dict()), tmp / "summary.csv")
+    write_gpkg(result, tmp / GPKG_NAME, subareas)
+    # Deprecated: the same layers one per file, as earlier releases wrote them.
+    result.homes.to_file(tmp / "homes.gpkg", driver="GPKG", layer="homes")
+    result.facilities.to_file(tmp / "facilities.gpkg", driver="GPKG", layer="facilities")
+    result.service_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="service_areas")
+    if result.catchment_areas is not None:
+        result.catchment_areas.to_file(tmp / "service_areas.gpkg", driver="GPKG", layer="catchments")
+    if sites is not None:
+        sites.to_file(tmp / "proposed_sites.gpkg", driver="GPKG", layer="proposed_sites")
+        write_csv(sites_table(sites, output_crs), tmp / "proposed_sites.csv")
+    _write_tiers(result, tmp)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _write_tiers(result: StudyResult, tmp: Path) -> None:
+    """``tiers.csv``, ``tier_units.csv`` and the tiers' area layers, when the study has tiers."""
+    from circles.tier_report import write_tier_files
 
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap ``new`` into place of ``target``, keeping ``target`` until the swap succeeds."""
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.resolve().parent))
-        os.rmdir(old)
-        os.rename(target, old)
-        try:
-            os.rename(new, target)
-        except OSError:
-            os.rename(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, target)
+    write_tier_files(result, tmp)

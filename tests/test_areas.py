@@ -19,9 +19,9 @@ from circles.areas import (
     service_areas,
     service_areas_by_facility,
 )
-from circles.engine import point_distances, search
+from circles.engine import Snapped, point_costs, search
 from circles.errors import InputError
-from circles.network import Snapped, WalkNetwork
+from circles.network import WalkNetwork
 
 UTM = "EPSG:32650"
 W = 50.0  # buffer width, metres
@@ -64,7 +64,7 @@ def hand_case(limit_m: float = math.inf):
     # Node order is A, B, C, E, D, H, X, Y, so every edge runs from its first-named node (u).
     assert [(names[u], names[v]) for u, v in zip(net.edge_u, net.edge_v, strict=True)] == EDGES
     fac = net.snap(np.array(FACILITIES_XY, dtype=float), max_access_leg_m=250)
-    nodes = search(net, fac, limit_m=limit_m)
+    nodes = search(net.travel_graph, fac, limit=limit_m)
     return net, fac, nodes
 
 
@@ -83,7 +83,7 @@ def test_hand_drawn_facility_snapping_and_node_distances():
     assert fac.edge.tolist() == [0, 3, 1]
     np.testing.assert_allclose(fac.along_m, [0, 700, 1000], atol=1e-9)
     np.testing.assert_allclose(fac.access_leg_m, [0, 20, 0], atol=1e-9)
-    np.testing.assert_allclose(nodes.dist_m, [0, 300, 0, 700, 720, 820, math.inf, math.inf], atol=1e-9)
+    np.testing.assert_allclose(nodes.cost, [0, 300, 0, 700, 720, 820, math.inf, math.inf], atol=1e-9)
 
 
 def test_exact_reached_pieces_at_500_m():
@@ -183,7 +183,7 @@ def test_by_facility_polygons_cover_the_band_and_follow_the_nearest_facility():
 def test_nothing_reached_and_bad_arguments():
     net, fac, nodes = hand_case(limit_m=500)
     unattached = Snapped(np.array([-1]), np.array([0.0]), np.array([np.nan]))
-    none = search(net, unattached)
+    none = search(net.travel_graph, unattached)
     assert reached_pieces(net, none, unattached, 500)[0].size == 0
     assert service_area(net, none, unattached, 500, W).is_empty
     assert service_areas_by_facility(net, none, unattached, 500, W)[0].is_empty
@@ -225,7 +225,7 @@ def test_polygon_is_the_buffer_of_exactly_the_reached_network(case):
         return
     net = WalkNetwork.from_arrays(xy, [a for a, _ in edges], [b for _, b in edges], UTM)
     fac = net.snap(fac_xy, max_access_leg_m=300)
-    nodes = search(net, fac)
+    nodes = search(net.travel_graph, fac)
     pieces = reached_pieces(net, nodes, fac, limit_m)
     area = service_areas(net, nodes, fac, [limit_m / 2, limit_m], buffer_m)[1]
 
@@ -234,7 +234,7 @@ def test_polygon_is_the_buffer_of_exactly_the_reached_network(case):
     frac = np.linspace(0.0, 1.0, 41)
     edge = np.repeat(np.flatnonzero(net.edge_length_m > 0), frac.size)
     along = np.tile(frac, edge.size // frac.size) * net.edge_length_m[edge]
-    dist = point_distances(net, nodes, fac, Snapped(edge, along, np.zeros(edge.size))).dist_m
+    dist = point_costs(nodes, fac, Snapped(edge, along, np.zeros(edge.size))).cost
     e, s, t = pieces
     on_piece = np.zeros(edge.size, bool)
     for k in range(e.size):
@@ -262,7 +262,7 @@ def test_polygon_is_the_buffer_of_exactly_the_reached_network(case):
     alone = np.full((len(fac), edge.size), np.inf)
     for i in np.flatnonzero(fac.attached):
         only = Snapped(np.where(np.arange(len(fac)) == i, fac.edge, -1), fac.along_m, fac.access_leg_m)
-        alone[i] = point_distances(net, search(net, only), only, samples).dist_m
+        alone[i] = point_costs(search(net.travel_graph, only), only, samples).cost
     ranked = np.sort(np.vstack([alone, np.full(edge.size, np.inf)]), axis=0)
     clear = on_piece & (ranked[1] > ranked[0] + 1e-6) & (dist < limit_m - 1e-6)
     for k in np.flatnonzero(clear):
@@ -278,7 +278,7 @@ def at_many(net, edge, along_m):
 
 
 def test_paths_run_through_crossings_and_keep_every_point():
-    from circles.areas import _piece_paths
+    from circles.area_paths import _piece_paths
 
     # A plus (one crossing), a closed triangle, and a T, each its own group.
     xy = [(0, 0), (100, 0), (200, 0), (100, -100), (100, 100)]
@@ -317,7 +317,7 @@ def test_threads_never_change_the_polygons_and_slices_only_within_the_arc_tolera
     v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
     net = WalkNetwork.from_arrays(xy, u, v, UTM)
     fac = net.snap(np.array([[130.0, 220.0], [820.0, 400.0], [510.0, 1010.0]]), max_access_leg_m=250)
-    nodes = search(net, fac)
+    nodes = search(net.travel_graph, fac)
     limits = [150, 300, 450]
     one = service_areas(net, nodes, fac, limits, 30, workers=1)
     two = service_areas(net, nodes, fac, limits, 30, workers=2)
@@ -333,6 +333,7 @@ def test_threads_never_change_the_polygons_and_slices_only_within_the_arc_tolera
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_bench_areas_quick_on_helsinki(tmp_path):
     import json
     import subprocess
@@ -355,3 +356,38 @@ def test_bench_areas_quick_on_helsinki(tmp_path):
     # The previous per-piece union draws the same area as circles, up to the arcs' approximation.
     assert areas["naive"]["symdiff_vs_circles_pct"] < 0.5
     assert areas["catchments"]["symdiff_vs_circles_pct"] < 0.5
+
+
+@settings(max_examples=100, deadline=None)
+@given(random_case())
+def test_edges_without_facilities_give_exactly_the_rows_of_the_sweep(case):
+    # Edges with no facility on them are cut without sorting; the rows must be the very ones
+    # the general sweep over every interval gives (same values, same order).
+    from circles.area_pieces import _reach_from_ends, _union_intervals
+
+    xy, edges, fac_xy, limit_m, _ = case
+    if all(a == b for a, b in edges):
+        return
+    net = WalkNetwork.from_arrays(xy, [a for a, _ in edges], [b for _, b in edges], UTM)
+    fac = net.snap(fac_xy, max_access_leg_m=300)
+    nodes = search(net.travel_graph, fac)
+    from_u, from_v = _reach_from_ends(net, nodes, limit_m)
+    length = net.edge_length_m
+    f = np.flatnonzero(fac.attached)
+    reach = limit_m - fac.access_leg_m[f]
+    on = reach > 0
+    f_edge, f_along, reach = fac.edge[f][on], fac.along_m[f][on], reach[on]
+    all_edges = np.arange(net.n_edges)
+    expected = _union_intervals(
+        np.concatenate([all_edges, all_edges, f_edge]),
+        np.concatenate([np.zeros(net.n_edges), length - from_v, np.clip(f_along - reach, 0.0, None)]),
+        np.concatenate([from_u, length, np.minimum(f_along + reach, length[f_edge])]),
+    )
+    got = reached_pieces(net, nodes, fac, limit_m)
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    # By facility: every (edge, facility) interval set is merged, in (edge, facility, start) order.
+    e, s, t, owner = reached_pieces_by_facility(net, nodes, fac, limit_m)
+    key = e * (len(fac) + 1) + owner
+    assert (np.diff(key) >= 0).all() and ((np.diff(key) > 0) | (s[1:] > t[:-1])).all()
+    per_edge = np.bincount(e, weights=t - s, minlength=net.n_edges)
+    np.testing.assert_allclose(per_edge, np.bincount(got[0], weights=got[2] - got[1], minlength=net.n_edges))

@@ -109,13 +109,13 @@ def test_projected_boundary_files(tmp_path, districts_path):
         assert areas["name"].tolist() == DISTRICTS
         for got, want in zip(areas.geometry, original.geometry, strict=True):
             assert shapely.hausdorff_distance(got, want) < 1e-7
-    with pytest.raises(InputFileError, match="no layer 'roads'; the file has layers: districts"):
+    with pytest.raises(InputError, match="no layer 'roads'; the file has layers: 'districts'"):
         read_boundary(mercator, layer="roads")
     # A UTM file whose CRS is lost: refuse to guess, name the fix.
     no_prj = tmp_path / "no_prj.shp"
     with pytest.warns(UserWarning, match="'crs' was not provided"):
         source.to_crs("EPSG:32650").set_crs(None, allow_override=True).to_file(no_prj, encoding="utf-8")
-    with pytest.raises(InputError, match=r"states no coordinate system .* give the boundary CRS"):
+    with pytest.raises(InputError, match=r"states no coordinate system .* give the boundary's `crs`"):
         read_boundary(no_prj, name_field="qh")
     assert read_boundary(no_prj, name_field="qh", crs="EPSG:32650")["name"].tolist() == DISTRICTS
 
@@ -158,7 +158,7 @@ def test_missing_and_empty_files(tmp_path):
         read_boundary(tmp_path / "nothing.geojson")
     garbage = tmp_path / "garbage.geojson"
     garbage.write_text("{not json", encoding="utf-8")
-    with pytest.raises(InputFileError, match="cannot be read as a GeoJSON, GeoPackage or Shapefile"):
+    with pytest.raises(InputFileError, match="GDAL does not recognise its contents as a GeoJSON, GeoPackage"):
         read_boundary(garbage)
     empty = _write_geojson(tmp_path / "empty.geojson", [])
     with pytest.raises(EmptyResultError, match="holds no features"):
@@ -174,7 +174,7 @@ def test_bbox_boundary():
         bbox_boundary(22.53, 114.05, 22.55, 114.07)
     with pytest.raises(InputError, match="west must be less than east"):
         bbox_boundary(114.07, 22.53, 114.05, 22.55)
-    with pytest.raises(InputError, match="is out of range; give west,south,east,north"):
+    with pytest.raises(InputError, match="is out of range; give west, south, east, north"):
         bbox_boundary(200, 22.53, 201, 22.55)
     with pytest.raises(InputError, match="not a number"):
         bbox_boundary(float("nan"), 22.53, 114.05, 22.55)
@@ -265,3 +265,48 @@ def test_buffer_area():
     assert buffer_area(square, 0).area == pytest.approx(square.area, rel=1e-9)
     with pytest.raises(InputError, match="non-negative number of metres"):
         buffer_area(square, -5)
+
+
+def test_buffer_area_for_any_extent():
+    from circles.sources.extent import METRES_PER_DEG_LAT_MIN
+
+    # The whole world grown is the whole world (clipped to valid longitude/latitude).
+    world = buffer_area(bbox_boundary(-180, -90, 180, 90), 1125)
+    assert world.equals(shapely.box(-180, -90, 180, 90))
+    # Wider than a UTM zone: buffered in degrees, by at least the distance everywhere.
+    wide = buffer_area(bbox_boundary(0, 0, 179, 60), 1125)
+    assert wide.contains(shapely.Point(118.79, 32.04))  # Nanjing lies inside
+    west, south, east, north = wide.bounds
+    # The radius is the degree width of 1,125 m at the highest latitude reached (60 deg + the margin).
+    radius = 1125 / (111_320 * np.cos(np.radians(60 + 1125 / METRES_PER_DEG_LAT_MIN)))
+    assert (west, south, east, north) == pytest.approx(
+        (-radius, -radius, 179 + radius, 60 + radius), rel=1e-9
+    )
+    geod = pyproj.Geod(ellps="WGS84")
+    for lon, lat, azimuth in ((179.0, 60.0, 45.0), (0.0, 0.0, 225.0), (90.0, 60.0, 0.0), (90.0, 0.0, 180.0)):
+        x, y, _ = geod.fwd(lon, lat, azimuth, 1124)
+        assert wide.contains(shapely.Point(x, y)), (lon, lat, azimuth)
+    # Two districts in different UTM zones: each part in its own zone, exactly as alone.
+    helsinki, nanjing = shapely.box(24.93, 60.16, 24.95, 60.17), shapely.box(118.78, 32.03, 118.80, 32.05)
+    both = buffer_area(gpd.GeoSeries([helsinki, nanjing], crs=4326), 100)
+    for part in (helsinki, nanjing):
+        alone = buffer_area(part, 100)
+        assert both.intersection(alone.envelope).symmetric_difference(alone).area < 1e-12
+    with pytest.raises(InputError, match="non-negative number of metres, got nan"):
+        buffer_area(helsinki, float("nan"))
+
+
+def test_near_global_bbox_finds_the_network_through_the_cli(helsinki_pbf, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    runs = {}
+    for label, extra in (("extract", []), ("world", ["--bbox=-180,-90,180,90"])):
+        out = tmp_path / label
+        args = [sys.executable, "-m", "circles", "run", "--pbf", str(helsinki_pbf), *extra, "--out", str(out)]
+        proc = subprocess.run([*args, "-q"], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        runs[label] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for key in ("homes", "population", "covered_population", "facilities"):
+        assert runs["world"][key] == runs["extract"][key], key

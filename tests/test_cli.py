@@ -11,6 +11,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+pytestmark = pytest.mark.e2e  # runs the circles command in a subprocess
+
 CIRCLES = shutil.which("circles", path=str(Path(sys.executable).parent))
 
 
@@ -24,7 +26,7 @@ def test_demo_writes_outputs_and_headline(tmp_path):
     out = tmp_path / "demo"
     proc = run("demo", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert "84% of 6,395 residents (50 of 59 homes)" in proc.stdout
+    assert "84% of 6,395 estimated residents (50 of 59 homes)" in proc.stdout
     for name in (
         "map.html",
         "summary.json",
@@ -50,7 +52,7 @@ def test_module_run_with_elderly_speed(tmp_path, helsinki_pbf):
         "--speed-kmh",
         "elderly",
         "--bands",
-        "5,10",
+        "5,10,15",
         "--minutes",
         "15",
         "--out",
@@ -98,7 +100,16 @@ def test_usage_error_exits_2():
 def test_run_recommends_sites(tmp_path, helsinki_pbf):
     out = tmp_path / "sites"
     proc = run(
-        "run", "--pbf", str(helsinki_pbf), "--bands", "5", "--recommend", "2", "--out", str(out), module=True
+        "run",
+        "--pbf",
+        str(helsinki_pbf),
+        "--minutes",
+        "5",
+        "--recommend",
+        "2",
+        "--out",
+        str(out),
+        module=True,
     )
     assert proc.returncode == 0, proc.stderr
     assert "proposed site 1 at" in proc.stdout and "proposed site 2 at" in proc.stdout
@@ -127,7 +138,7 @@ def test_example_clinic_file_from_data_folder(tmp_path, helsinki_pbf):
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["facilities"] == 3 and summary["facilities_not_on_network"] == 0
+    assert summary["facilities"] == {"inside": 3, "margin_serving": 0, "unattached": 0}
     assert summary["capacity"]["total"] == 15.0
     facilities = gpd.read_file(out / "facilities.gpkg")
     assert facilities["name"].tolist() == [

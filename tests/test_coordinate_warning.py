@@ -14,6 +14,8 @@ import pytest
 
 from circles.sources.coords import wgs84_to_gcj02
 
+pytestmark = pytest.mark.e2e  # runs the circles command in a subprocess
+
 NANJING = "nanjing_xuanwu_osm/nanjing_xuanwu_osmwebwizard.osm.pbf"
 
 

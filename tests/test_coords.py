@@ -13,15 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from circles.errors import InputError
+from circles.sources.convert import frame_to_wgs84, to_wgs84_lonlat, transform_geometries
 from circles.sources.coords import (
     bd09_to_gcj02,
     bd09_to_wgs84,
-    frame_to_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     parse_coordinate_system,
-    to_wgs84_lonlat,
-    transform_geometries,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )

@@ -9,38 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circles.engine import nearest_facility, search
+from circles.engine import SearchPlan, Snapped, nearest_facility, search
 from circles.network import WalkNetwork
-from tests.reference import reference_distances
+from circles.testing import HAND_CRS, SQUARE_WITH_ISLAND, reference_distances
 
-UTM = "EPSG:32650"
-
-# A(0,0) ----100---- B(100,0) ----100---- C(200,0)
-#  |                                       |
-# 100            F*(150,10) on B-C        100
-#  |                                       |
-# D(0,-100) -----------200-------------- E(200,-100)        X(1000,0)----400----Y(1400,0)
-#
-# Facilities: F at (150, 10): edge B-C, 50 m from B, access leg 10 m.
-#             G at (0, -100): exactly on node D, access leg 0 m.
-NODES = {
-    "A": (0, 0),
-    "B": (100, 0),
-    "C": (200, 0),
-    "D": (0, -100),
-    "E": (200, -100),
-    "X": (1000, 0),
-    "Y": (1400, 0),
-}
-EDGES = [("A", "B"), ("B", "C"), ("A", "D"), ("C", "E"), ("D", "E"), ("X", "Y")]
+UTM = HAND_CRS
+NODES = SQUARE_WITH_ISLAND.nodes
 
 
 def hand_network() -> WalkNetwork:
-    names = list(NODES)
-    xy = np.array([NODES[k] for k in names], dtype=float)
-    u = [names.index(a) for a, _ in EDGES]
-    v = [names.index(b) for _, b in EDGES]
-    return WalkNetwork.from_arrays(xy, u, v, UTM)
+    return SQUARE_WITH_ISLAND.network()
 
 
 def test_hand_drawn_graph_exact_distances():
@@ -60,13 +38,13 @@ def test_hand_drawn_graph_exact_distances():
     )
     homes = net.snap(homes_xy, max_access_leg_m=250)
     assert homes.attached.tolist() == [True, True, True, True, False]
-    nodes, pts = nearest_facility(net, fac, homes)
-    np.testing.assert_allclose(pts.dist_m[:3], [55.0, 43.0, 174.0], rtol=0, atol=1e-9)
+    nodes, pts = nearest_facility(net.travel_graph, fac, homes)
+    np.testing.assert_allclose(pts.cost[:3], [55.0, 43.0, 174.0], rtol=0, atol=1e-9)
     assert pts.facility.tolist() == [1, 0, 0, -1, -1]
-    assert math.isinf(pts.dist_m[3]) and math.isinf(pts.dist_m[4])
+    assert math.isinf(pts.cost[3]) and math.isinf(pts.cost[4])
     # Node distances: B = C = 60 (50 + 10 via F), A = 100 (from G via D), E = 160.
     names = list(NODES)
-    node = {k: nodes.dist_m[names.index(k)] for k in names}
+    node = {k: nodes.cost[names.index(k)] for k in names}
     assert (node["A"], node["B"], node["C"], node["D"], node["E"]) == (100, 60, 60, 0, 160)
     assert nodes.facility[names.index("A")] == 1 and nodes.facility[names.index("E")] == 0
 
@@ -75,10 +53,10 @@ def test_limit_cuts_off_far_nodes_and_points():
     net = hand_network()
     fac = net.snap(np.array([[150, 10]]), max_access_leg_m=250)
     homes = net.snap(np.array([[180, -3], [-5, -50]]), max_access_leg_m=250)
-    nodes, pts = nearest_facility(net, fac, homes, limit_m=100)
-    assert pts.dist_m[0] == 43 and math.isinf(pts.dist_m[1])
+    nodes, pts = nearest_facility(net.travel_graph, fac, homes, limit=100)
+    assert pts.cost[0] == 43 and math.isinf(pts.cost[1])
     assert pts.facility.tolist() == [0, -1]
-    assert np.isinf(nodes.dist_m).sum() == 5  # A, D, E, X, Y beyond 100 m
+    assert np.isinf(nodes.cost).sum() == 5  # A, D, E, X, Y beyond 100 m
 
 
 def test_access_leg_cap_and_no_facilities():
@@ -87,8 +65,8 @@ def test_access_leg_cap_and_no_facilities():
     assert far.edge.tolist() == [-1] and np.isnan(far.access_leg_m[0])
     near = net.snap(np.array([[100, 240]]), max_access_leg_m=250)
     assert near.access_leg_m[0] == 240
-    nodes = search(net, far)
-    assert np.isinf(nodes.dist_m).all() and (nodes.facility == -1).all()
+    nodes = search(net.travel_graph, far)
+    assert np.isinf(nodes.cost).all() and (nodes.facility == -1).all()
 
 
 def test_small_islands_are_not_snapped_onto():
@@ -122,27 +100,22 @@ def test_matches_networkx_on_random_graphs(case):
     net = WalkNetwork.from_arrays(xy, u, v, UTM)
     fac = net.snap(fac_xy, max_access_leg_m=300)
     homes = net.snap(home_xy, max_access_leg_m=300)
-    _, pts = nearest_facility(net, fac, homes)
+    _, pts = nearest_facility(net.travel_graph, fac, homes)
     expected = reference_distances(net, fac, homes)
-    np.testing.assert_allclose(pts.dist_m, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(pts.cost, expected, rtol=0, atol=1e-6)
     # The facility named as nearest really is at that distance.
-    for i in np.flatnonzero(np.isfinite(pts.dist_m)):
+    for i in np.flatnonzero(np.isfinite(pts.cost)):
         only = type(fac)(
             np.where(np.arange(len(fac)) == pts.facility[i], fac.edge, -1), fac.along_m, fac.access_leg_m
         )
-        _, single = nearest_facility(net, only, homes)
-        assert single.dist_m[i] == pytest.approx(pts.dist_m[i], abs=1e-6)
+        _, single = nearest_facility(net.travel_graph, only, homes)
+        assert single.cost[i] == pytest.approx(pts.cost[i], abs=1e-6)
 
 
-#: Engine settings that force each bounded-search plan on the small random graphs.
+#: Search plans that force each bounded-search strategy on the small random graphs.
 LOCAL_PLANS = {
-    "one subgraph": {"_LOCAL_SEARCH_MIN_NODES": 0, "_LOCAL_SEARCH_MAX_SHARE": 1e9},
-    "groups": {
-        "_LOCAL_SEARCH_MIN_NODES": 0,
-        "_LOCAL_SEARCH_TILE_NODES": 1,  # split the facilities as far as they go
-        "_LOCAL_SEARCH_CACHE_NODES": 0,
-        "_LOCAL_SEARCH_MAX_OVERLAP": 1e9,
-    },
+    "one subgraph": SearchPlan(local_min_nodes=0, max_share=1e9),
+    "groups": SearchPlan(local_min_nodes=0, tile_nodes=1, cache_nodes=0, max_overlap=1e9),
 }
 
 
@@ -150,23 +123,19 @@ LOCAL_PLANS = {
 @settings(max_examples=150, deadline=None)
 @given(random_case(), st.sampled_from([0.0, 30.0, 150.0, 400.0, 2000.0]))
 def test_bounded_search_on_local_subgraphs_equals_the_whole_network(plan, case, limit_m):
-    import circles.engine as engine
-
     xy, edges, fac_xy, _ = case
     if all(a == b for a, b in edges) or len(fac_xy) == 0:
         return
     net = WalkNetwork.from_arrays(xy, [a for a, _ in edges], [b for _, b in edges], UTM)
+    graph = net.travel_graph
     fac = net.snap(fac_xy, max_access_leg_m=300)
-    whole = search(net, fac)
-    with pytest.MonkeyPatch.context() as mp:  # force the subgraph plan on tiny graphs
-        for name, value in LOCAL_PLANS[plan].items():
-            mp.setattr(engine, name, value)
-        local = search(net, fac, limit_m=limit_m)
-    expected = np.where(whole.dist_m <= limit_m, whole.dist_m, np.inf)
-    np.testing.assert_allclose(local.dist_m, expected, rtol=0, atol=1e-9)
-    assert ((local.facility >= 0) == np.isfinite(local.dist_m)).all()
+    whole = search(graph, fac)
+    local = search(graph, fac, limit=limit_m, plan=LOCAL_PLANS[plan])
+    expected = np.where(whole.cost <= limit_m, whole.cost, np.inf)
+    np.testing.assert_allclose(local.cost, expected, rtol=0, atol=1e-9)
+    assert ((local.facility >= 0) == np.isfinite(local.cost)).all()
     # The facility named for each reached node is one at that distance (ties: any of them).
     for f in np.unique(local.facility[local.facility >= 0]):
-        alone = type(fac)(np.where(np.arange(len(fac)) == f, fac.edge, -1), fac.along_m, fac.access_leg_m)
+        alone = Snapped(np.where(np.arange(len(fac)) == f, fac.edge, -1), fac.along_m, fac.access_leg_m)
         named = local.facility == f
-        np.testing.assert_allclose(search(net, alone).dist_m[named], local.dist_m[named], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(search(graph, alone).cost[named], local.cost[named], rtol=0, atol=1e-9)

@@ -77,7 +77,9 @@ def test_utf8_bom_csv_and_name_filters(tmp_path):
 
 def test_filter_needs_a_column(tmp_path):
     path = write(tmp_path / "p.csv", "lon,lat\n114.0,22.5\n")
-    with pytest.raises(InputError, match="no name column found; the columns are 'lon', 'lat'; name it with"):
+    with pytest.raises(
+        InputError, match="no name column found; the columns are 'lon', 'lat'; name it with `name_column`"
+    ):
         read_points(path, name_contains="x")
     with pytest.raises(InputError, match="no kind column found"):
         read_points(path, kind_excludes="x")
@@ -135,7 +137,7 @@ def test_gpkg_polygons_projected_and_layers(tmp_path):
     assert gdf.geometry.y[1] == pytest.approx(0.0, abs=1e-9)
     # A second layer: the reader asks which one.
     utm.iloc[:1].to_file(path, layer="other")
-    with pytest.raises(InputError, match=r"holds 2 layers \('sites', 'other'\); choose one \(--layer\)"):
+    with pytest.raises(InputError, match=r"holds 2 layers \('sites', 'other'\); choose one with `layer`"):
         read_points(path)
     assert len(read_points(path, layer="other")) == 1
     with pytest.raises(InputError, match="no layer 'nope'"):
@@ -241,9 +243,9 @@ def test_no_coordinate_columns_lists_columns_and_flags(tmp_path):
     message = str(info.value)
     assert message == (
         f"{path}: no longitude/latitude columns found; the columns are 'name', 'east', 'north'; "
-        "name them with --lon-column/--lat-column"
+        "name them with `lon_column` and `lat_column`"
     )
-    with pytest.raises(InputError, match="no column 'lon_wgs' \\(--lon-column\\); the columns are 'name'"):
+    with pytest.raises(InputError, match="no column 'lon_wgs' \\(`lon_column`\\); the columns are 'name'"):
         read_points(path, lon_column="lon_wgs", lat_column="north")
 
 
@@ -270,7 +272,7 @@ def test_bad_rows_collected_into_one_message(tmp_path):
         "data row 10: latitude beyond ±90 with longitude within ±90: looks like longitude and latitude"
         in (message)
     )
-    assert "are swapped; use --lon-column/--lat-column" in message
+    assert "are swapped; name the columns with `lon_column` and `lat_column`" in message
     assert "data row 8: longitude/latitude out of range" in message
     # A name filter that keeps only good rows avoids the error.
     assert len(read_points(path, name_excludes=["r3", "r5", "r7", "r8", "r9", "r10", "r12", "r15"])) == 12
@@ -278,7 +280,9 @@ def test_bad_rows_collected_into_one_message(tmp_path):
 
 def test_whole_file_swapped_in_china(tmp_path):
     path = write(tmp_path / "p.csv", "name,lat,lon\na,114.05,22.55\nb,121.47,31.23\n")
-    with pytest.raises(InputError, match="looks like longitude and latitude are swapped; use --lon-column"):
+    with pytest.raises(
+        InputError, match="looks like longitude and latitude are swapped; name the columns with `lon_column`"
+    ):
         read_points(path)
     gdf = read_points(path, lon_column="lat", lat_column="lon")
     assert gdf.geometry.x.tolist() == [114.05, 121.47]
@@ -286,7 +290,7 @@ def test_whole_file_swapped_in_china(tmp_path):
 
 def test_projected_numbers_declared_as_degrees(tmp_path):
     path = write(tmp_path / "p.csv", "x,y\n500000,2500000\n")
-    with pytest.raises(InputError, match=r"out of range .* state the CRS \(e.g. EPSG:32650\)"):
+    with pytest.raises(InputError, match=r"out of range .* state the `crs` \(e.g. EPSG:32650\)"):
         read_points(path)
 
 

@@ -16,6 +16,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
+pytestmark = pytest.mark.e2e  # runs the circles command in a subprocess
+
 # Central Helsinki, where the bundled extract's homes are.
 HELSINKI_BOX = (24.935, 60.160, 24.955, 60.175)
 
@@ -111,7 +113,7 @@ BAD = {
         ["run", "--pbf", "{pbf}", "--population-field", "residents"],
         "'residents'",
     ),
-    "zero speed": (["run", "--pbf", "{pbf}", "--speed-kmh", "0"], "walking speed 0.0 km/h is out of range"),
+    "zero speed": (["run", "--pbf", "{pbf}", "--speed-kmh", "0"], "walking speed 0 km/h is out of range"),
     "bands not ascending": (["run", "--pbf", "{pbf}", "--bands", "15,10"], "strictly ascending"),
     "negative sites": (["run", "--pbf", "{pbf}", "--recommend", "-1"], "--recommend"),
     "unwritable output": (
@@ -156,7 +158,8 @@ def test_unusual_but_valid_inputs_work(files, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "ok" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["facilities"] == 1 and summary["homes"] > 0
+    assert summary["facilities"]["inside"] + summary["facilities"]["margin_serving"] == 1
+    assert summary["homes"] > 0
     facilities = gpd.read_file(tmp_path / "ok" / "facilities.gpkg")
     assert facilities["name"].tolist() == ["社区卫生服务中心"]
 
@@ -192,5 +195,6 @@ def test_area_names_cannot_escape_the_output_folder(files, tmp_path, helsinki_pb
     out = tmp_path / "batch"
     proc = circles("batch", "--pbf", str(helsinki_pbf), "--boundary", str(areas), "--out", str(out), "-q")
     assert proc.returncode == 0, proc.stderr
-    assert (out / "escaped" / "map.html").is_file()
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    assert folder.name.startswith("escaped-") and (folder / "map.html").is_file()
     assert not (tmp_path.parent / "escaped").exists()

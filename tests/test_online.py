@@ -73,6 +73,7 @@ BOX2 = [(114.0506, 22.5401), (114.0509, 22.5401), (114.0509, 22.5404), (114.0506
 FEATURES = _answer(
     [
         _node(10, 114.0502, 22.5402, amenity="clinic", name="Square Clinic"),
+        _node(11, 114.0507, 22.5407, shop="chemist", name="Square Chemist"),
         *[_node(20 + k, *xy) for k, xy in enumerate(BOX)],
         *[_node(30 + k, *xy) for k, xy in enumerate(BOX2)],
         # the clinic's building, also tagged as clinic: the node inside it is the facility
@@ -248,6 +249,14 @@ def test_features_and_layers_online(server, online):
     from circles.sources.osm import residential_homes
 
     assert sorted(residential_homes(layers)["osm_id"]) == ["way/300", "way/301"]
+
+
+def test_custom_key_online_is_kept(server, online):
+    layers = osm_layers_online(AREA, facility_preset("shop=chemist"), online=online)
+    assert layers.facilities["osm_id"].tolist() == ["node/11"]
+    assert layers.facilities["shop"].tolist() == ["chemist"]
+    assert layers.facilities["name"].tolist() == ["Square Chemist"]
+    assert "shop" not in layers.buildings.columns  # other layers keep the usual columns
 
 
 def test_nothing_found_is_an_empty_frame(server, online):

@@ -167,3 +167,86 @@ def test_facility_buildings_sit_at_their_entrance(tmp_path):
     assert door["located_at"] == "entrance"
     assert (door.geometry.x, door.geometry.y) == (24.9405, 60.17)
     assert fac.loc["node/20", "located_at"] == "node"
+
+
+# ---------------------------------------------------------------------------------------------
+# Facility tags with any key (issue 11, item 7)
+
+
+def _osmnx_ids_once(xml_path, tags: dict[str, list[str]]) -> set[str]:
+    """What OSMnx finds for the tags, minus polygons holding a matching node (counted once by us)."""
+    import warnings
+
+    import osmnx as ox
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = ox.features_from_xml(xml_path, tags=tags)
+    ids = [f"{element}/{osm_id}" for element, osm_id in found.index]
+    nodes = [g for i, g in zip(ids, found.geometry, strict=True) if i.startswith("node/")]
+    keep = set()
+    for i, geom in zip(ids, found.geometry, strict=True):
+        if i.startswith("node/") or not any(geom.contains(n) for n in nodes):
+            keep.add(i)
+    return keep
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("spec", "count"),
+    [("shop=supermarket,shop=convenience", 16), ("tourism=hotel", 16), ("leisure=pitch", 23)],
+)
+def test_custom_tags_on_nanjing_match_osmnx(shared_data, spec, count):
+    base = shared_data / "nanjing_xuanwu_osm" / "nanjing_xuanwu_osmwebwizard"
+    preset = facility_preset(spec)
+    tags: dict[str, list[str]] = {}
+    for key, value in preset.tags:
+        tags.setdefault(key, []).append(value)
+    expected = _osmnx_ids_once(base.with_suffix(".osm.xml"), tags)
+    key = preset.tags[0][0]
+    for path in (base.with_suffix(".osm.xml"), base.with_suffix(".osm.pbf")):
+        facilities = read_osm(path, preset).facilities
+        assert set(facilities["osm_id"]) == expected
+        assert len(facilities) == count
+        # The key is kept as a column with the values asked for.
+        assert set(facilities[key]) == {v for k, v in preset.tags if k == key}
+
+
+def test_custom_key_on_helsinki_pbf(helsinki_pbf):
+    import osmium
+
+    opticians = read_osm(helsinki_pbf, facility_preset("shop=optician")).facilities
+    # 18 optician nodes in the extract (counted with pyosmium directly), none mapped twice.
+    direct = [
+        o.id
+        for o in osmium.FileProcessor(str(helsinki_pbf)).with_filter(
+            osmium.filter.TagFilter(("shop", "optician"))
+        )
+        if o.is_node()
+    ]
+    assert len(direct) == 18
+    assert sorted(opticians["osm_id"]) == sorted(f"node/{i}" for i in direct)
+    assert set(opticians["shop"]) == {"optician"}
+    assert opticians["amenity"].isna().all()
+
+
+def test_custom_tags_reach_the_facility_layer_through_the_cli(helsinki_pbf, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import geopandas as gpd
+
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "circles", "run", "--pbf", str(helsinki_pbf), "--facilities", "shop=optician",
+         "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    written = gpd.read_file(out / "facilities.gpkg")
+    assert len(written) == 18 and set(written["shop"]) == {"optician"}
+    assert (
+        "shop=optician"
+        in json.loads((out / "summary.json").read_text(encoding="utf-8"))["sources"]["facilities"]
+    )

@@ -11,15 +11,17 @@ from circles import TravelSettings, run_osm
 from circles.config import FACILITY_PRESETS
 from circles.network import WalkNetwork
 from circles.sources.osm import read_osm
-from tests.reference import reference_distances
+from circles.testing import reference_distances
 
 
 def test_helsinki_headline(helsinki_result):
-    s = helsinki_result.summary
-    assert (s["homes"], s["facilities"]) == (59, 7)
+    s = helsinki_result.summary.to_dict()
+    assert (s["homes"], s["facilities"]) == (59, {"inside": 7, "margin_serving": 0, "unattached": 0})
     assert s["covered_homes"] == 50
     assert s["unreachable_homes"] == 0
-    assert helsinki_result.headline().startswith("Helsinki: 84% of 6,395 residents (50 of 59 homes)")
+    assert helsinki_result.headline().startswith(
+        "Helsinki: 84% of 6,395 estimated residents (50 of 59 homes) live within 15 min walk of 7 facilities"
+    )
     assert [w["homes"] for w in s["within"]] == [29, 42, 50]
 
 
@@ -41,7 +43,7 @@ def assert_agrees_with_networkx(pbf, result, preset: str = "primary-care") -> No
     np.testing.assert_allclose(np.nan_to_num(got, nan=np.inf), expected_min, atol=1e-3)
     # Shares recomputed from the reference times (rounded to 0.001 min, as reported) and the population.
     pop = result.homes["population"].to_numpy()
-    for w in result.summary["within"]:
+    for w in result.summary.to_dict()["within"]:
         share = pop[np.round(expected_min, 3) <= w["minutes"]].sum() / pop.sum()
         assert w["population_share"] == pytest.approx(share, abs=1e-3)
 
@@ -54,7 +56,7 @@ def test_helsinki_times_agree_with_networkx(helsinki_pbf, helsinki_result):
 def test_nanjing_times_agree_with_networkx(shared_data):
     pbf = shared_data / "nanjing_xuanwu_osm" / "nanjing_xuanwu_osmwebwizard.osm.pbf"
     result = run_osm(pbf, facilities="hospital")
-    assert result.summary["homes"] == 529 and result.summary["facilities"] == 4
+    assert result.summary.to_dict()["homes"] == 529 and result.summary.to_dict()["facilities"]["inside"] == 4
     assert_agrees_with_networkx(pbf, result, "hospital")
 
 
@@ -85,7 +87,7 @@ def test_service_areas_nest_and_contain_covered_homes(helsinki_result):
 
 def test_elderly_speed_lowers_coverage(helsinki_pbf, helsinki_result):
     slow = run_osm(helsinki_pbf, settings=TravelSettings(speed_kmh=3.6))
-    assert slow.summary["covered_homes"] < helsinki_result.summary["covered_homes"]
+    assert slow.summary.to_dict()["covered_homes"] < helsinki_result.summary.to_dict()["covered_homes"]
     ratio = slow.homes["walk_time_min"] / helsinki_result.homes["walk_time_min"]
     np.testing.assert_allclose(ratio, 4.5 / 3.6, rtol=1e-3)
 
@@ -97,16 +99,17 @@ def test_capacity_per_10k_residents(helsinki_pbf):
     inputs = osm_inputs(helsinki_pbf)
     inputs.facilities["capacity"] = [3, 0, 5, 2, 4, 1, 6]  # e.g. GPs per clinic, all 7 on the network
     result = run_study(inputs, name="Helsinki")
-    pop = result.summary["population"]
-    assert result.summary["capacity"] == {"total": 21.0, "per_10k_residents": round(21 / pop * 10_000, 2)}
+    pop = result.summary.to_dict()["population"]
+    expected_capacity = {"total": 21.0, "per_10k_residents": round(21 / pop * 10_000, 2)}
+    assert result.summary.to_dict()["capacity"] == expected_capacity
     f = result.facilities
     expected = np.where(
         f["catchment_population"] > 0, f["capacity"] / f["catchment_population"] * 1e4, np.nan
     )
     np.testing.assert_allclose(f["capacity_per_10k_catchment"], expected, atol=0.01)
     assert (
-        summary_rows(result.summary)["capacity_per_10k_residents"][0]
-        == result.summary["capacity"]["per_10k_residents"]
+        summary_rows(result.summary.to_dict())["capacity_per_10k_residents"][0]
+        == result.summary.to_dict()["capacity"]["per_10k_residents"]
     )
 
 
@@ -118,9 +121,9 @@ def test_estimate_on_unmapped_residential_land_is_flagged(shared_data):
     # No clinics are mapped there: schools stand in as facilities.
     estimated = run_osm(pbf, facilities="amenity=school")
     assert (estimated.homes["building"] == "landuse").sum() == 310
-    assert len(estimated.summary["warnings"]) == 1
-    assert "live on residential land with no mapped buildings" in estimated.summary["warnings"][0]
+    assert len(estimated.summary.warnings) == 1
+    assert "live on residential land with no mapped buildings" in estimated.summary.to_dict()["warnings"][0]
     given = run_osm(pbf, facilities="amenity=school", population=PopulationSpec(total=100_000))
-    assert given.summary["population"] == pytest.approx(100_000, abs=1)
-    assert "spread by floor area" in given.summary["sources"]["population"]
-    assert given.summary["warnings"] == []
+    assert given.summary.to_dict()["population"] == pytest.approx(100_000, abs=1)
+    assert "spread by floor area" in given.summary.to_dict()["sources"]["population"]
+    assert given.summary.to_dict()["warnings"] == []

@@ -14,7 +14,7 @@ from circles.pipeline import osm_inputs, run_study
 from circles.siting import greedy_max_cover, recommend_sites
 from circles.sources.assemble import Inputs
 
-FIVE_MIN = TravelSettings(bands_min=(5.0,))
+FIVE_MIN = TravelSettings(threshold_min=5.0)
 
 
 def test_greedy_on_a_hand_made_cover():
@@ -51,7 +51,7 @@ def test_recommended_sites_deliver_their_claimed_gain(helsinki_five_minutes):
         inputs.sources,
     )
     after = run_study(more, name="Helsinki + sites", settings=FIVE_MIN)
-    assert after.summary["covered_population"] == pytest.approx(
+    assert after.summary.to_dict()["covered_population"] == pytest.approx(
         sites["covered_population_after"].iloc[-1], abs=0.5
     )
 

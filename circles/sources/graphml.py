@@ -25,10 +25,14 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from circles.crs import WGS84_CODE as WGS84
 from circles.errors import EmptyResultError, InputFileError
+from circles.sources.geo import check_input_file
+from circles.sources.limits import bound_text, xml_declares_dtd
+from circles.sources.problems import detail
 from circles.sources.walk_filter import is_street_level, is_walkable
 
 #: Edge attributes the walk filter reads (OSMnx keeps those listed in ``useful_tags_way``).
@@ -86,7 +90,7 @@ def _joined(value: object, prefix: str = "") -> str | None:
         items = list(dict.fromkeys(str(v) for v in value if not _missing(v)))
     else:
         items = [] if _missing(value) else [str(value)]
-    return ";".join(f"{prefix}{v}" for v in items) or None
+    return bound_text(";".join(f"{prefix}{v}" for v in items)) or None
 
 
 def walkways_from_graph(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
@@ -121,7 +125,8 @@ def walkways_from_graph(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     missing_xy = next((n for n, d in graph.nodes(data=True) if "x" not in d or "y" not in d), None)
     if missing_xy is not None:
         raise InputFileError(
-            f"node {missing_xy} has no x/y coordinates; give a street graph saved by osmnx.save_graphml"
+            f"node {bound_text(str(missing_xy))} has no x/y coordinates",
+            fix="give a street graph saved by osmnx.save_graphml",
         )
     if "crs" not in graph.graph:
         graph = graph.copy()
@@ -182,25 +187,67 @@ def read_graphml_walkways(path: str | Path) -> gpd.GeoDataFrame:
         If no edge is walkable.
 
     """
-    import osmnx as ox
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such GraphML file; check the path")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"{path}: the file is empty; export the graph again with osmnx.save_graphml")
-    try:
-        graph = ox.load_graphml(path)
-    except (ET.ParseError, nx.NetworkXError, ValueError, KeyError, TypeError) as exc:
-        raise InputFileError(
-            f"{path}: cannot be read as an OSMnx GraphML file ({exc}); export it with osmnx.save_graphml"
-        ) from None
+    path = check_input_file(path, "GraphML file")
+    graph = _load(path)
     try:
         walkways = walkways_from_graph(graph)
     except InputFileError as exc:
-        raise InputFileError(f"{path}: {exc}") from None
+        exc.where = str(path)
+        raise
+    except _GRAPH_ERRORS as exc:
+        raise _unreadable(path, exc) from None
     if len(walkways) == 0:
         raise EmptyResultError(
-            f"{path}: none of its {graph.number_of_edges()} edges is walkable; is it a street graph?"
+            f"none of its {graph.number_of_edges()} edges is walkable",
+            where=str(path),
+            fix="check that it is a street graph",
         )
     return walkways
+
+
+#: What a malformed graph raises while being read or turned into streets.
+_GRAPH_ERRORS = (
+    ET.ParseError,
+    nx.NetworkXError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    OSError,
+    shapely.errors.GEOSException,
+    pyproj.exceptions.CRSError,
+)
+
+
+def _unreadable(path: Path, exc: BaseException) -> InputFileError:
+    return InputFileError(
+        f"cannot be read as an OSMnx GraphML file ({detail(exc, path)})",
+        where=str(path),
+        fix="export it with osmnx.save_graphml",
+    )
+
+
+def _load(path: Path) -> nx.MultiDiGraph:
+    """The graph in the file; no DTD (entity attacks), readable, well-formed."""
+    import osmnx as ox
+
+    try:
+        with path.open("rb") as stream:
+            if xml_declares_dtd(stream):
+                raise InputFileError(
+                    "declares an XML document type (DTD); osmnx never writes one and it can hide "
+                    "entity-expansion or external-entity attacks, so it is refused",
+                    where=str(path),
+                    fix="export the graph again with osmnx.save_graphml",
+                )
+        return ox.load_graphml(path)
+    except InputFileError:
+        raise
+    except PermissionError as exc:
+        raise InputFileError(
+            f"cannot be read ({exc.strerror or exc})", where=str(path), fix="check its permissions"
+        ) from None
+    except _GRAPH_ERRORS as exc:
+        raise _unreadable(path, exc) from None

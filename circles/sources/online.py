@@ -1,8 +1,8 @@
 """Online OSM data through OSMnx (Overpass and Nominatim), cached on disk.
 
-Every download runs inside :func:`osmnx_settings`, which applies the caller's
-:class:`OnlineSettings` to ``osmnx.settings`` and restores them afterwards, so
-importing or calling circles never leaves OSMnx configured differently.
+Every download runs inside :func:`~circles.sources.online_settings.osmnx_settings`
+(re-exported here with :class:`OnlineSettings`), which applies the caller's settings to
+``osmnx.settings`` and restores them afterwards.
 Connection problems become :class:`~circles.errors.NetworkUnavailableError`, an
 unknown place an :class:`~circles.errors.InputError`; no ``requests`` or OSMnx
 exception escapes.
@@ -15,12 +15,8 @@ tag filter as the PBF reader; OSMnx is told to keep every tag that filter reads.
 from __future__ import annotations
 
 import math
-import os
-import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlparse
 
 import geopandas as gpd
@@ -32,91 +28,26 @@ import shapely
 from circles.config import TagPreset
 from circles.crs import WGS84_CODE as WGS84
 from circles.errors import EmptyResultError, InputError, NetworkUnavailableError
-from circles.sources.graphml import FILTER_TAGS, walkways_from_graph
-from circles.sources.osm import KEEP_TAGS, OsmLayers, dedupe_facilities
+from circles.sources.graphml import walkways_from_graph
+from circles.sources.limits import bound_text
+from circles.sources.online_settings import OnlineSettings, default_cache_folder, osmnx_settings
+from circles.sources.osm import KEEP_TAGS, OsmLayers, dedupe_facilities, facility_keys
+from circles.sources.problems import numbers_text
 from circles.sources.walk_filter import OVERPASS_WALK_FILTERS
 
-_HINT = "use a local .osm.pbf extract instead (--pbf); behind a proxy set HTTPS_PROXY"
+__all__ = [
+    "OnlineSettings",
+    "default_cache_folder",
+    "features_online",
+    "geocode_area",
+    "osm_layers_online",
+    "osmnx_settings",
+    "walkways_online",
+]
+
+_HINT = "use a local .osm.pbf extract instead; behind a proxy set HTTPS_PROXY"
 #: Longest wait, seconds, for the quick reachability check before an Overpass download.
 PREFLIGHT_TIMEOUT_S = 10.0
-
-
-def default_cache_folder() -> Path:
-    """``$XDG_CACHE_HOME/circles/osmnx`` (``~/.cache/circles/osmnx`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "circles" / "osmnx"
-
-
-@dataclass(frozen=True)
-class OnlineSettings:
-    """Where and how to download.
-
-    Parameters
-    ----------
-    overpass_url : str, optional
-        Overpass API base URL (without ``/interpreter``); OSMnx's default when None.
-    nominatim_url : str, optional
-        Nominatim base URL; OSMnx's default when None.
-    cache_folder : str or Path
-        Folder for OSMnx's response cache; a repeated request is answered from it
-        without the internet. Default :func:`default_cache_folder`.
-    use_cache : bool
-        Read and write the cache.
-    timeout_s : float
-        Seconds to wait for a server's answer, rounded up to whole seconds (Overpass
-        queries for a city take long).
-
-    """
-
-    overpass_url: str | None = None
-    nominatim_url: str | None = None
-    cache_folder: str | Path = field(default_factory=default_cache_folder)
-    use_cache: bool = True
-    timeout_s: float = 180.0
-
-
-@contextmanager
-def osmnx_settings(online: OnlineSettings | None = None) -> Iterator[None]:
-    """Apply ``online`` to ``osmnx.settings`` for the duration of a ``with`` block.
-
-    Every setting touched is restored on exit, as is ``socket.getaddrinfo``, which
-    OSMnx rebinds to pin a server's address.
-
-    Parameters
-    ----------
-    online : OnlineSettings, optional
-        Default ``OnlineSettings()``.
-
-    Yields
-    ------
-    None
-
-    """
-    import osmnx as ox
-
-    online = online or OnlineSettings()
-    s = ox.settings
-    wanted = {
-        "cache_folder": str(online.cache_folder),
-        "use_cache": online.use_cache,
-        # Whole seconds: OSMnx also writes this into the Overpass query, which wants an integer.
-        "requests_timeout": max(1, math.ceil(online.timeout_s)),
-        "useful_tags_way": list(dict.fromkeys([*s.useful_tags_way, *FILTER_TAGS, "name"])),
-    }
-    if online.overpass_url is not None:
-        wanted["overpass_url"] = online.overpass_url
-    if online.nominatim_url is not None:
-        wanted["nominatim_url"] = online.nominatim_url
-    saved = {name: getattr(s, name) for name in (*wanted, "overpass_rate_limit", "doh_url_template")}
-    getaddrinfo = socket.getaddrinfo
-    try:
-        for name, value in wanted.items():
-            setattr(s, name, value)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(s, name, value)
-        socket.getaddrinfo = getaddrinfo
 
 
 def _host(url: str) -> str:
@@ -166,14 +97,16 @@ def _overpass_reachable(timeout_s: float) -> bool:
 def _check_polygon(polygon_wgs84: shapely.Geometry) -> shapely.Geometry:
     if not isinstance(polygon_wgs84, shapely.Polygon | shapely.MultiPolygon) or polygon_wgs84.is_empty:
         raise InputError(
-            f"an online download needs a study-area polygon, got {type(polygon_wgs84).__name__}; "
-            "give --place, --boundary or --bbox"
+            f"an online download needs a study-area polygon, got {type(polygon_wgs84).__name__}",
+            parameter="polygon_wgs84",
+            fix="give a Polygon or MultiPolygon as `polygon_wgs84` (a place, boundary or bbox)",
         )
     west, south, east, north = polygon_wgs84.bounds
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InputError(
-            f"the study area {polygon_wgs84.bounds} is not in WGS-84 longitude/latitude; "
-            "convert it (e.g. read_boundary(..., crs=...)) before downloading"
+            f"the study area {numbers_text(polygon_wgs84.bounds)} is not in WGS-84 longitude/latitude",
+            parameter="polygon_wgs84",
+            fix="convert it (e.g. read the boundary with its `crs`) before downloading",
         )
     return polygon_wgs84 if polygon_wgs84.is_valid else shapely.make_valid(polygon_wgs84)
 
@@ -322,9 +255,9 @@ def osm_layers_online(
     query: dict[str, bool | str | list[str]] = {**wanted, "building": True}
     query["landuse"] = sorted({"residential", *wanted.get("landuse", [])})
     found = features_online(polygon_wgs84, query, online=online)
-    columns = ["osm_id", *KEEP_TAGS]
-    table = pd.DataFrame(found.drop(columns="geometry")).reindex(columns=columns)
-    table = table.astype(object).where(table.notna(), None)
+    keys = facility_keys(facility_tags)
+    table = pd.DataFrame(found.drop(columns="geometry")).reindex(columns=["osm_id", *keys])
+    table = table.astype(object).where(table.notna(), None).map(bound_text)
     geoms = found.geometry.to_numpy()
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     is_point = shapely.get_type_id(geoms) == 0
@@ -336,11 +269,12 @@ def osm_layers_online(
     records = table.iloc[fac].to_dict("records")
     fac_rows = [{**r, "_polygon": geoms[i]} if polygonal[i] else r for i, r in zip(fac, records, strict=True)]
     fac_geoms = [geoms[i].point_on_surface() if polygonal[i] else geoms[i] for i in fac]
-    facilities = dedupe_facilities(fac_rows, fac_geoms)
+    facilities = dedupe_facilities(fac_rows, fac_geoms, keys)
 
     def layer(mask: np.ndarray) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
-            table.loc[mask].reset_index(drop=True), geometry=gpd.GeoSeries(geoms[mask], crs=WGS84)
+            table.loc[mask, ["osm_id", *KEEP_TAGS]].reset_index(drop=True),
+            geometry=gpd.GeoSeries(geoms[mask], crs=WGS84),
         )
 
     has_building = table["building"].notna().to_numpy()
@@ -381,7 +315,11 @@ def geocode_area(place_name: str, *, online: OnlineSettings | None = None) -> gp
 
     name = str(place_name).strip()
     if not name:
-        raise InputError("the place name is empty; give e.g. --place 'Luohu District, Shenzhen'")
+        raise InputError(
+            "the place name is empty",
+            parameter="place_name",
+            fix="give a `place_name` such as 'Luohu District, Shenzhen'",
+        )
     online = online or OnlineSettings()
     with osmnx_settings(online):
         url = ox.settings.nominatim_url
@@ -391,14 +329,17 @@ def geocode_area(place_name: str, *, online: OnlineSettings | None = None) -> gp
             except InsufficientResponseError as exc:
                 if "0 results" in str(exc):
                     raise InputError(
-                        f"place {name!r} was not found by Nominatim; "
-                        "check the spelling or use a boundary file"
+                        f"place {name!r} was not found by Nominatim",
+                        parameter="place_name",
+                        fix="check the spelling or use a boundary file",
                     ) from None
                 raise NetworkUnavailableError(f"Nominatim gave an unusable answer ({exc}); {_HINT}") from None
             except TypeError:
                 raise InputError(
-                    f"place {name!r} is a point or line in Nominatim, not an area; name the district "
-                    "more precisely (e.g. 'Luohu District, Shenzhen') or use a boundary file or --bbox"
+                    f"place {name!r} is a point or line in Nominatim, not an area",
+                    parameter="place_name",
+                    fix="name the district more precisely (e.g. 'Luohu District, Shenzhen') "
+                    "or use a boundary file or a bounding box",
                 ) from None
     row = found.iloc[0]
     osm_id = f"{row.get('osm_type', '')}/{row.get('osm_id', '')}"

@@ -18,10 +18,25 @@ import shapely
 from circles.config import GENERIC_BUILDINGS, RESIDENTIAL_BUILDINGS, TagPreset
 from circles.crs import WGS84_CODE as WGS84
 from circles.errors import InputFileError
+from circles.sources.formats import OSM_SUFFIXES
+from circles.sources.geo import check_input_file
+from circles.sources.limits import bound_text
 from circles.sources.walk_filter import is_street_level, is_walkable
+from circles.sources.way_filters import MODE_TAGS, NETWORK_FILTERS
 
-OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".xml", ".osm.xml", ".osm.bz2", ".osm.gz")
-#: OSM tags kept as columns of every layer.
+__all__ = [
+    "KEEP_TAGS",
+    "OSM_SUFFIXES",
+    "OsmLayers",
+    "dedupe_facilities",
+    "facility_keys",
+    "landuse_cells",
+    "place_at_entrances",
+    "read_osm",
+    "residential_homes",
+]
+
+#: OSM tags kept as columns of every layer (facilities also keep the keys their tags name).
 KEEP_TAGS = (
     "name",
     "name:zh",
@@ -44,10 +59,14 @@ class OsmLayers:
     walkways : GeoDataFrame
         Walkable ways as LineStrings: ``osm_id`` (``way/<id>``), ``highway``,
         ``street_level`` (may homes and clinics attach to it; see
-        :func:`circles.sources.walk_filter.is_street_level`).
+        :func:`circles.sources.walk_filter.is_street_level`). Read for more networks
+        than walking (``networks``), the ways any of them may use, with the tags of
+        :data:`~circles.sources.way_filters.MODE_TAGS` and a boolean ``net_<network>``
+        column per network (``net_walk``, ``net_bike``, ...).
     facilities : GeoDataFrame
-        Points of the requested facility preset: ``osm_id``, ``name``, ``amenity``,
-        ``healthcare``; a facility mapped as both node and building counts once.
+        Points of the requested facility tags: ``osm_id``, :data:`KEEP_TAGS` and every
+        key the tags name (e.g. ``shop``); a facility mapped as both node and building
+        counts once.
     buildings : GeoDataFrame
         Building polygons: ``osm_id``, ``building``, ``building:levels``, ``name``.
     residential_areas : GeoDataFrame
@@ -59,15 +78,6 @@ class OsmLayers:
     facilities: gpd.GeoDataFrame
     buildings: gpd.GeoDataFrame
     residential_areas: gpd.GeoDataFrame
-
-
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise InputFileError(f"{path}: no such OSM file; check the path")
-    if not path.is_file():
-        raise InputFileError(f"{path}: is not a file; give an .osm.pbf or .osm file")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"{path}: the file is empty; download the extract again")
 
 
 def _lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
@@ -82,16 +92,19 @@ def _lines_of_way(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
     return [r for r in runs if len(r) >= 2]
 
 
-def _frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
-    df = (
-        pd.DataFrame(rows, columns=["osm_id", *KEEP_TAGS])
-        if rows
-        else pd.DataFrame(columns=["osm_id", *KEEP_TAGS])
-    )
+def facility_keys(facility_tags: TagPreset) -> tuple[str, ...]:
+    """Columns of a facility layer: :data:`KEEP_TAGS` and every key the facility tags name."""
+    return tuple(dict.fromkeys([*KEEP_TAGS, *(key for key, _ in facility_tags.tags)]))
+
+
+def _frame(rows: list[dict], geoms: list, keys: tuple[str, ...] = KEEP_TAGS) -> gpd.GeoDataFrame:
+    df = pd.DataFrame(rows, columns=["osm_id", *keys]) if rows else pd.DataFrame(columns=["osm_id", *keys])
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84))
 
 
-def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
+def read_osm(
+    path: str | Path, facility_tags: TagPreset, *, networks: tuple[str, ...] = ("walk",)
+) -> OsmLayers:
     """Read walkable ways, facilities, buildings and residential land use.
 
     Parameters
@@ -99,7 +112,12 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
     path : str or Path
         An ``.osm.pbf`` or ``.osm``/``.xml`` (optionally ``.bz2``/``.gz``) file.
     facility_tags : TagPreset
-        Which tagged objects are facilities.
+        Which tagged objects are facilities: any key (``shop=chemist``,
+        ``social_facility=nursing_home``), filtered on and kept as a column.
+    networks : tuple of str
+        The networks to read ways for: ``"walk"`` (the default and only one needed for
+        walking), ``"bike"``, ``"ebike"``, ``"drive"`` (see
+        :mod:`circles.sources.way_filters`).
 
     Returns
     -------
@@ -107,71 +125,118 @@ def read_osm(path: str | Path, facility_tags: TagPreset) -> OsmLayers:
 
     """
     path = Path(path)
-    _check_file(path)
-    wkb = osmium.geom.WKBFactory()
-    keys = ("highway", "building", "landuse", "amenity", "healthcare", "entrance")
+    check_input_file(path, "OSM file")
+    tag_keys = tuple(dict.fromkeys(key for key, _ in facility_tags.tags))
+    area_keys = tuple(dict.fromkeys(("building", "landuse", *tag_keys)))
     processor = (
         osmium.FileProcessor(str(path))
-        .with_areas(osmium.filter.KeyFilter("building", "landuse", "amenity", "healthcare"))
-        .with_filter(osmium.filter.KeyFilter(*keys))
+        .with_areas(osmium.filter.KeyFilter(*area_keys))
+        .with_filter(osmium.filter.KeyFilter(*dict.fromkeys(("highway", *area_keys, "entrance"))))
     )
-    way_rows: list[dict] = []
-    way_level: list[bool] = []
-    way_geoms: list = []
-    fac_rows: list[dict] = []
-    fac_geoms: list = []
-    bld_rows: list[dict] = []
-    bld_geoms: list = []
-    lu_rows: list[dict] = []
-    lu_geoms: list = []
-    entrances: list[tuple[float, float, bool, int]] = []
+    found = _Collected(facility_tags, networks)
     try:
         for obj in processor:
             tags = dict(obj.tags)
             if obj.is_node():
-                if tags.get("entrance", "no") != "no" and obj.location.valid():
-                    loc = obj.location
-                    entrances.append((loc.lon, loc.lat, tags["entrance"] == "main", obj.id))
-                if facility_tags.matches(tags) and obj.location.valid():
-                    fac_rows.append(_row(f"node/{obj.id}", tags))
-                    fac_geoms.append(shapely.Point(obj.location.lon, obj.location.lat))
+                found.node(obj, tags)
             elif obj.is_way():
-                if is_walkable(tags):
-                    level = is_street_level(tags)
-                    for run in _lines_of_way(obj):
-                        way_rows.append(_row(f"way/{obj.id}", tags))
-                        way_geoms.append(shapely.LineString(run))
-                        way_level.append(level)
+                found.way(obj, tags)
             elif obj.is_area():
-                osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
-                try:
-                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
-                except RuntimeError:
-                    continue  # broken ring in the extract: skip this polygon
-                if "building" in tags:
-                    bld_rows.append(_row(osm_id, tags))
-                    bld_geoms.append(geom)
-                if tags.get("landuse") == "residential":
-                    lu_rows.append(_row(osm_id, tags))
-                    lu_geoms.append(geom)
-                if facility_tags.matches(tags):
-                    fac_rows.append(_row(osm_id, tags))
-                    fac_geoms.append(geom.point_on_surface())
-                    fac_rows[-1]["_polygon"] = geom
+                found.area(obj, tags)
     except RuntimeError as exc:
         raise InputFileError(
-            f"{path}: cannot be read as OSM data ({exc}); check that it is a complete .osm.pbf or .osm file"
+            f"cannot be read as OSM data ({exc})",
+            where=str(path),
+            fix="check that it is a complete .osm.pbf or .osm file",
         ) from None
-    fac_geoms = place_at_entrances(fac_rows, fac_geoms, entrances)
-    facilities = dedupe_facilities(fac_rows, fac_geoms)
-    walkways = _frame(way_rows, way_geoms)
-    walkways["street_level"] = np.array(way_level, dtype=bool)
-    return OsmLayers(
-        walkways=walkways,
-        facilities=facilities,
-        buildings=_frame(bld_rows, bld_geoms),
-        residential_areas=_frame(lu_rows, lu_geoms),
-    )
+    return found.layers()
+
+
+class _Collected:
+    """Rows and geometries of each layer, gathered in one pass over the file."""
+
+    def __init__(self, facility_tags: TagPreset, networks: tuple[str, ...] = ("walk",)) -> None:
+        self.networks = tuple(dict.fromkeys(networks))
+        unknown = [n for n in self.networks if n != "walk" and n not in NETWORK_FILTERS]
+        if unknown:
+            raise ValueError(f"unknown networks {unknown}")
+        if self.networks != ("walk",):  # walking alone keeps the lean path below
+            self.way = self._mode_way  # type: ignore[method-assign]
+            filters = {"walk": is_walkable, **NETWORK_FILTERS}
+            self.filters = tuple((f"net_{n}", filters[n]) for n in self.networks)
+            self.way_keys = tuple(dict.fromkeys([*KEEP_TAGS, *MODE_TAGS]))
+        self.tags = facility_tags
+        self.keys = facility_keys(facility_tags)
+        self.wkb = osmium.geom.WKBFactory()
+        self.ways: tuple[list[dict], list, list[bool]] = ([], [], [])
+        self.facilities: tuple[list[dict], list] = ([], [])
+        self.buildings: tuple[list[dict], list] = ([], [])
+        self.landuse: tuple[list[dict], list] = ([], [])
+        self.entrances: list[tuple[float, float, bool, int]] = []
+
+    def node(self, obj: osmium.osm.Node, tags: dict[str, str]) -> None:
+        if not obj.location.valid():
+            return
+        loc = obj.location
+        if tags.get("entrance", "no") != "no":
+            self.entrances.append((loc.lon, loc.lat, tags["entrance"] == "main", obj.id))
+        if self.tags.matches(tags):
+            self.facilities[0].append(_row(f"node/{obj.id}", tags, self.keys))
+            self.facilities[1].append(shapely.Point(loc.lon, loc.lat))
+
+    def way(self, obj: osmium.osm.Way, tags: dict[str, str]) -> None:
+        if not is_walkable(tags):
+            return
+        level = is_street_level(tags)
+        for run in _lines_of_way(obj):
+            self.ways[0].append(_row(f"way/{obj.id}", tags))
+            self.ways[1].append(shapely.LineString(run))
+            self.ways[2].append(level)
+
+    def _mode_way(self, obj: osmium.osm.Way, tags: dict[str, str]) -> None:
+        if "highway" not in tags:
+            return
+        flags = {column: passes(tags) for column, passes in self.filters}
+        if not any(flags.values()):
+            return
+        level = is_street_level(tags)
+        for run in _lines_of_way(obj):
+            self.ways[0].append({**_row(f"way/{obj.id}", tags, self.way_keys), **flags})
+            self.ways[1].append(shapely.LineString(run))
+            self.ways[2].append(level)
+
+    def area(self, obj: osmium.osm.Area, tags: dict[str, str]) -> None:
+        osm_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
+        try:
+            geom = shapely.from_wkb(self.wkb.create_multipolygon(obj))
+        except RuntimeError:
+            return  # broken ring in the extract: skip this polygon
+        if "building" in tags:
+            self.buildings[0].append(_row(osm_id, tags))
+            self.buildings[1].append(geom)
+        if tags.get("landuse") == "residential":
+            self.landuse[0].append(_row(osm_id, tags))
+            self.landuse[1].append(geom)
+        if self.tags.matches(tags):
+            self.facilities[0].append({**_row(osm_id, tags, self.keys), "_polygon": geom})
+            self.facilities[1].append(geom.point_on_surface())
+
+    def layers(self) -> OsmLayers:
+        rows, geoms = self.facilities
+        facilities = dedupe_facilities(rows, place_at_entrances(rows, geoms, self.entrances), self.keys)
+        if self.networks == ("walk",):
+            walkways = _frame(self.ways[0], self.ways[1])
+        else:
+            walkways = _frame(self.ways[0], self.ways[1], (*self.way_keys, *(c for c, _ in self.filters)))
+            for column, _ in self.filters:
+                walkways[column] = walkways[column].astype(bool)
+        walkways["street_level"] = np.array(self.ways[2], dtype=bool)
+        return OsmLayers(
+            walkways=walkways,
+            facilities=facilities,
+            buildings=_frame(*self.buildings),
+            residential_areas=_frame(*self.landuse),
+        )
 
 
 def place_at_entrances(
@@ -217,22 +282,24 @@ def place_at_entrances(
     return out
 
 
-def _row(osm_id: str, tags: dict[str, str]) -> dict:
-    row = {"osm_id": osm_id}
-    row.update({k: tags.get(k) for k in KEEP_TAGS})
+def _row(osm_id: str, tags: dict[str, str], keys: tuple[str, ...] = KEEP_TAGS) -> dict:
+    row: dict = {"osm_id": osm_id}
+    row.update({k: bound_text(tags.get(k)) for k in keys})
     return row
 
 
-def dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+def dedupe_facilities(rows: list[dict], geoms: list, keys: tuple[str, ...] = KEEP_TAGS) -> gpd.GeoDataFrame:
     """Facilities as a frame, dropping a polygon when a facility node lies inside it (mapped twice).
 
     Parameters
     ----------
     rows : list of dict
-        One dict of ``osm_id`` and :data:`KEEP_TAGS` per facility; polygons carry their
+        One dict of ``osm_id`` and ``keys`` per facility; polygons carry their
         outline under ``"_polygon"`` (removed here).
     geoms : list of shapely Point
         The facility points, aligned with ``rows``.
+    keys : tuple of str
+        Tag columns (:func:`facility_keys`).
 
     Returns
     -------
@@ -240,7 +307,7 @@ def dedupe_facilities(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
         WGS-84 facility points.
     """
     polygons = [r.pop("_polygon", None) for r in rows]
-    frame = _frame(rows, geoms)
+    frame = _frame(rows, geoms, keys)
     frame["located_at"] = [
         r.get("located_at") or ("point on surface" if p is not None else "node")
         for r, p in zip(rows, polygons, strict=True)

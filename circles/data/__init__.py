@@ -1,0 +1,1 @@
+"""Data shipped with circles: the demo extract (see README.md)."""
