@@ -212,9 +212,9 @@ HEALTH_TAGS = (
 def _nanjing_travel_times(path, limit_m=1500.0, speed_m_per_min=75.0):
     """Exact walking minutes from every building to every health facility of the real extract."""
     import shapely
-    from scipy.sparse.csgraph import dijkstra
 
     from circles.config import facility_preset
+    from circles.engine import pair_costs
     from circles.network import WalkNetwork
     from circles.sources.osm import read_osm
 
@@ -225,25 +225,15 @@ def _nanjing_travel_times(path, limit_m=1500.0, speed_m_per_min=75.0):
     home_xy = shapely.get_coordinates(shapely.point_on_surface(buildings.geometry.values))
     fac, home = net.snap(fac_xy, max_access_leg_m=250.0), net.snap(home_xy, max_access_leg_m=250.0)
     f_ok, h_ok = np.flatnonzero(fac.attached), np.flatnonzero(home.attached)
-    fe, he = fac.edge[f_ok], home.edge[h_ok]
-    f_to_u = fac.along_m[f_ok] + fac.access_leg_m[f_ok]
-    f_to_v = net.edge_length_m[fe] - fac.along_m[f_ok] + fac.access_leg_m[f_ok]
-    graph = net.adjacency_with_sources(fe, f_to_u, f_to_v)
-    src = net.n_nodes + np.arange(f_ok.size)
-    dist = dijkstra(graph, directed=True, indices=src, limit=limit_m)[:, : net.n_nodes]
-    h_along = home.along_m[h_ok]
-    d = np.minimum(
-        dist[:, net.edge_u[he]] + h_along, dist[:, net.edge_v[he]] + net.edge_length_m[he] - h_along
+    pairs = pair_costs(net.travel_graph, fac.subset(f_ok), home.subset(h_ok), limit_m)
+    times = TravelTimes.from_pairs(
+        pairs.point, pairs.source, pairs.cost / speed_m_per_min, n_homes=h_ok.size, n_facilities=f_ok.size
     )
-    same = fe[:, None] == he[None, :]  # on one edge: straight along it
-    direct = np.abs(fac.along_m[f_ok][:, None] - h_along[None, :]) + fac.access_leg_m[f_ok][:, None]
-    d = np.where(same, np.minimum(d, direct), d) + home.access_leg_m[h_ok][None, :]
-    minutes = np.where(d <= limit_m, d, np.nan).T / speed_m_per_min  # homes x facilities
     area = buildings.geometry.area.to_numpy()[h_ok]
     residents = np.maximum(1.0, np.round(area / 30.0))  # one resident per 30 m2 of footprint
     kinds = layers.facilities["amenity"].fillna("pharmacy").to_numpy()[f_ok]
     supply = np.select([kinds == "hospital", kinds == "clinic"], [12.0, 3.0], 1.0)
-    return TravelTimes.from_dense(minutes), residents, supply
+    return times, residents, supply
 
 
 @pytest.mark.shared_data
