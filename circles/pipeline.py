@@ -21,6 +21,7 @@ from circles.crs import WGS84
 from circles.engine import SearchPlan
 from circles.errors import EmptyResultError, InputError
 from circles.network import WalkNetwork
+from circles.plan_result import SitingOptions
 from circles.result import StudyResult
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
 from circles.study_area import (
@@ -173,6 +174,7 @@ def run_study(
     plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
     tiers: TierPlan | None = None,
+    siting: SitingOptions | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -190,7 +192,8 @@ def run_study(
     settings : TravelSettings, optional
     population : PopulationSpec, optional
     recommend_sites : int
-        Recommend this many new facility sites (0: none).
+        Recommend this many new facility sites (0: none): maximal covering, exact with
+        HiGHS (shorthand for ``siting=SitingOptions(n_sites=...)``).
     candidates : GeoDataFrame, optional
         The planner's candidate sites; default network nodes near the gaps.
     allow_partial : bool
@@ -203,12 +206,18 @@ def run_study(
     tiers : TierPlan, optional
         Facility tiers, each with its threshold and travel mode (see
         :mod:`circles.tier_study`); ``inputs.walkways`` must hold the ways of their modes.
+    siting : SitingOptions, optional
+        New sites: how many, full coverage (LSCP), a resident cap per facility
+        (capacitated), the solver and its time limit (see :func:`circles.siting.choose_sites`).
 
     Returns
     -------
     StudyResult
     """
     from circles.summary import build_summary, subarea_summaries
+
+    if siting is None and recommend_sites:
+        siting = SitingOptions(n_sites=recommend_sites)
 
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
@@ -259,14 +268,14 @@ def run_study(
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
-    siting = None
-    if recommend_sites:
-        from circles.siting import choose_sites
+    chosen = None
+    if siting is not None and siting.asked:
+        from circles.siting import with_sites
 
         step("choosing new sites")
         t0 = time.perf_counter()
-        siting = choose_sites(measured, settings, boundary, n_sites=recommend_sites, candidates=candidates)
-        warnings += list(siting.notes)
+        measured, chosen = with_sites(measured, settings, boundary, siting, candidates)
+        warnings += list(chosen.notes)
         timings["siting"] = time.perf_counter() - t0
     summary = build_summary(
         name,
@@ -277,11 +286,12 @@ def run_study(
         subareas=subs,
         warnings=tuple(warnings),
         sources={**inputs.sources, "population": pop.info.method},
-        extra={} if siting is None else {"proposed_sites": siting.records()},
     )
     if tier_run is not None:
         summary = summary.with_(tiers=tier_run.summary)
-    sites = None if siting is None else siting.sites
+    if chosen is not None:
+        summary = summary.with_(siting=chosen.summary)
+    sites = None if chosen is None else chosen.sites
     result = measured.result(
         name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
     )

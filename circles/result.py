@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from circles.engine import NodeCosts, Snapped
     from circles.network import WalkNetwork
+    from circles.plan_result import SitingSummary
     from circles.tier_result import TiersSummary
 
 
@@ -169,6 +170,8 @@ class Summary:
         Further sections (e.g. ``proposed_sites``, ``fingerprint``), written as they are.
     tiers : TiersSummary, optional
         Per-tier figures when the study has facility tiers or a mode other than walking.
+    siting : SitingSummary, optional
+        Proposed sites and how they were found (written as ``siting`` and ``proposed_sites``).
     """
 
     name: str
@@ -187,6 +190,7 @@ class Summary:
     sources: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     tiers: TiersSummary | None = None
+    siting: SitingSummary | None = None
 
     @property
     def partial(self) -> bool:
@@ -225,9 +229,18 @@ class Summary:
             "network": dict(self.network),
             "sources": dict(self.sources),
             **({"tiers": self.tiers.to_dict()} if self.tiers is not None else {}),
+            **self._planning_dict(),
             **self.extra,
             "tool": {"name": "circles", "version": __version__},
         }
+
+    def _planning_dict(self) -> dict[str, Any]:
+        """The planning sections present: ``siting`` and ``proposed_sites``."""
+        out: dict[str, Any] = {}
+        if self.siting is not None:
+            out["siting"] = self.siting.to_dict()
+            out["proposed_sites"] = [s.to_dict() for s in self.siting.sites]
+        return out
 
     def to_json(self) -> str:
         """``summary.json``'s text: strict JSON (no NaN or Infinity), UTF-8 names kept."""

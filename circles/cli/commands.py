@@ -12,6 +12,7 @@ from pathlib import Path
 
 from circles.cli import options
 from circles.cli.flags import translate
+from circles.cli.planning import siting_options
 from circles.errors import InputError
 
 log = logging.getLogger("circles")
@@ -80,14 +81,38 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
         print(f"  within {w.minutes:>4g} min: {w.population:>10,.0f} {who} ({share}), {w.homes:,} homes")
     print(f"  residents: {summary.population.method}")
     _print_tiers(result)
-    for site in summary.extra.get("proposed_sites", []):
-        lon, lat = _site_coordinates(site, system)
-        print(
-            f"  proposed site {site['rank']} at lon {lon:.6f}, lat {lat:.6f} ({_SYSTEM_NAMES[system]}): "
-            f"+{site['gain_population']:,.0f} {who} -> {100 * site['covered_share_after']:.1f}% covered "
-            f"({site['method']})"
-        )
+    _print_sites(summary, who, system)
     print(f"wrote {out / 'map.html'}, summary.json, circles.gpkg and more in {out}/ ({seconds:.1f} s)")
+
+
+def _print_sites(summary, who: str, system: str) -> None:
+    """The proposed sites and how they were found, when sites were asked for."""
+    siting = summary.siting
+    if siting is None:
+        return
+    for site in siting.sites:
+        lon, lat = _site_coordinates(site.to_dict(), system)
+        served = "" if site.site_load is None else f", serving {site.site_load:,.0f} within capacity"
+        print(
+            f"  proposed site {site.rank} at lon {lon:.6f}, lat {lat:.6f} ({_SYSTEM_NAMES[system]}): "
+            f"+{site.gain_population:,.0f} {who}{served} -> {100 * (site.covered_share_after or 0):.1f}% "
+            f"covered ({site.method})"
+        )
+    print(f"  sites: {siting_line(siting)}")
+
+
+def siting_line(siting) -> str:
+    """One sentence: the problem, the method, the status and the proved gap."""
+    what = {"MCLP": "maximal covering", "LSCP": "full coverage (fewest sites)"}.get(siting.problem)
+    if what is None:
+        what = f"capacitated covering (at most {siting.max_residents_per_facility:,.0f} residents per clinic)"
+    unit = "sites" if siting.problem == "LSCP" else "residents"
+    return (
+        f"{what} by {siting.method}, {siting.status}: objective {siting.objective:,.1f} {unit}, "
+        f"bound {siting.bound:,.1f} ({siting.bound_source}), gap {100 * siting.gap:.2f}%; "
+        f"{siting.verified_covered_population_after:,.0f} residents within the threshold after "
+        "(verified by re-running the search with the sites added)"
+    )
 
 
 def map_options(args: argparse.Namespace):
@@ -158,6 +183,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_output_dir(out_dir)
     subareas = options.subareas(args)
     candidates = options.candidates(args)
+    siting = siting_options(args)  # checked before any input is read
     page = map_options(args)
     spec, population = options.source_spec(args), options.population_spec(args)
     tiers = options.tier_plan(args, settings)
@@ -173,9 +199,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         offline_map=args.offline_map,
     )
     parts = parts | {"map": page.fingerprint(), "geoparquet": args.geoparquet}
+    if siting is not None:
+        parts["siting"] = siting
     fp = fingerprint(_with_tiers(parts, tiers)).as_dict()  # the files as they are before they are read
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
-    stages = Stages(8 + (args.recommend > 0), args.quiet, args.verbose)
+    stages = Stages(8 + (siting is not None), args.quiet, args.verbose)
     stages("reading inputs")
     inputs = load_inputs(spec, area_wgs84=reach, networks=_networks(tiers))
     result = run_study(
@@ -185,11 +213,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         subareas=subareas,
         settings=settings,
         population=population,
-        recommend_sites=args.recommend,
         candidates=candidates,
         allow_partial=args.allow_partial,
         progress=stages,
         tiers=tiers,
+        siting=siting,
     )
     result = _translated(result)
     for stage, seconds in result.timings_s.items():
