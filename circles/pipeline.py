@@ -21,7 +21,7 @@ from circles.crs import WGS84
 from circles.engine import SearchPlan
 from circles.errors import EmptyResultError, InputError
 from circles.network import WalkNetwork
-from circles.plan_result import SitingOptions
+from circles.plan_result import CapacityOptions, SitingOptions
 from circles.result import StudyResult
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
 from circles.study_area import (
@@ -175,6 +175,7 @@ def run_study(
     progress: Callable[[str], None] | None = None,
     tiers: TierPlan | None = None,
     siting: SitingOptions | None = None,
+    capacity: CapacityOptions | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -209,6 +210,10 @@ def run_study(
     siting : SitingOptions, optional
         New sites: how many, full coverage (LSCP), a resident cap per facility
         (capacitated), the solver and its time limit (see :func:`circles.siting.choose_sites`).
+    capacity : CapacityOptions, optional
+        Targets of the clinic loads and the decay of ``access_per_10k`` (see
+        :mod:`circles.loads`); measured with these, or the defaults when the facilities
+        carry a ``capacity`` column; otherwise not measured.
 
     Returns
     -------
@@ -265,6 +270,14 @@ def run_study(
     if tier_run is not None:
         warnings += list(tier_run.summary.warnings)
         timings.update(tier_run.timings_s)
+    loads = None
+    if capacity is not None or "capacity" in measured.facilities:
+        from circles.loads import measure_loads
+
+        step("measuring clinic loads and access")
+        t0 = time.perf_counter()
+        measured, loads = measure_loads(measured, settings, capacity, subareas=subareas)
+        timings["loads"] = time.perf_counter() - t0
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
@@ -291,6 +304,8 @@ def run_study(
         summary = summary.with_(tiers=tier_run.summary)
     if chosen is not None:
         summary = summary.with_(siting=chosen.summary)
+    if loads is not None:
+        summary = summary.with_(loads=loads)
     sites = None if chosen is None else chosen.sites
     result = measured.result(
         name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings

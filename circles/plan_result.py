@@ -233,3 +233,117 @@ class SitingSummary:
             out["served_population_before"] = _num(self.served_population_before)
             out["served_population_after"] = _num(self.served_population_after)
         return out
+
+
+@dataclass(frozen=True)
+class CapacityOptions:
+    """Targets of the clinic-load figures and the access score's decay (see :mod:`circles.loads`).
+
+    Attributes
+    ----------
+    residents_per_facility : float
+        Resident target per clinic (Shenzhen: one community health institution per 20,000).
+    supply_target_per_10k : float
+        Target supply (e.g. GPs) per 10,000 catchment residents (China 2025: 3.9).
+    access_decay : str
+        ``"stepped"`` (Luo & Qi's 1.00 / 0.68 / 0.22 over thirds of the threshold) or
+        ``"gaussian"`` (sigma = half the threshold).
+    """
+
+    residents_per_facility: float = 20_000.0
+    supply_target_per_10k: float = 3.9
+    access_decay: str = "stepped"
+
+    def __post_init__(self) -> None:
+        """Refuse targets that are not positive numbers (:class:`InputError`)."""
+        for name in ("residents_per_facility", "supply_target_per_10k"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise InputError(f"`{name}` must be a positive number, got {value:g}", parameter=name)
+        if self.access_decay not in ("stepped", "gaussian"):
+            raise InputError(
+                f"`access_decay` must be 'stepped' or 'gaussian', got {self.access_decay!r}",
+                parameter="access_decay",
+            )
+
+
+@dataclass(frozen=True)
+class UnitLoads:
+    """Clinic loads of one sub-area (or of the whole area).
+
+    Attributes
+    ----------
+    name : str
+    population : float
+    facilities : int
+        Clinics on the network inside it.
+    residents_per_facility : float, optional
+    supply : float
+        Their supply (one per clinic without a supply column).
+    supply_per_10k : float, optional
+    share_below_access_target : float, optional
+        Share of its residents whose ``access_per_10k`` is below the access target.
+    """
+
+    name: str
+    population: float
+    facilities: int
+    residents_per_facility: float | None
+    supply: float
+    supply_per_10k: float | None
+    share_below_access_target: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain figures for JSON."""
+        return {
+            "name": self.name,
+            "population": _num(self.population),
+            "facilities": self.facilities,
+            "residents_per_facility": _num(self.residents_per_facility),
+            "supply": _num(self.supply, 2),
+            "supply_per_10k": _num(self.supply_per_10k, 2),
+            "share_below_access_target": _num(self.share_below_access_target, 4),
+        }
+
+
+@dataclass(frozen=True)
+class LoadsSummary:
+    """Clinic loads against targets and competition-aware access (E2SFCA).
+
+    Attributes
+    ----------
+    options : CapacityOptions
+    supply_column : bool
+        True when the facilities carry a supply (e.g. GPs); otherwise each clinic counts
+        as 1 and ``access_per_10k`` is competition-weighted clinics per 10,000 residents.
+    access_target_per_10k : float
+        The target ``access_per_10k`` is compared with: the supply target with a supply
+        column, else ``10,000 / residents_per_facility`` (the resident target per home).
+    facilities_over_resident_target, facilities_below_supply_target : int
+        Clinics whose catchment exceeds the resident target, and (with a supply column)
+        whose supply per 10,000 catchment residents is below the supply target.
+    area : UnitLoads
+    subareas : tuple of UnitLoads
+    """
+
+    options: CapacityOptions
+    supply_column: bool
+    access_target_per_10k: float
+    facilities_over_resident_target: int
+    facilities_below_supply_target: int | None
+    area: UnitLoads
+    subareas: tuple[UnitLoads, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain figures for JSON."""
+        return {
+            "residents_per_facility_target": self.options.residents_per_facility,
+            "supply_target_per_10k": self.options.supply_target_per_10k if self.supply_column else None,
+            "access_decay": self.options.access_decay,
+            "supply_column": self.supply_column,
+            "access_target_per_10k": _num(self.access_target_per_10k, 4),
+            "facilities_over_resident_target": self.facilities_over_resident_target,
+            "facilities_below_supply_target": self.facilities_below_supply_target,
+            **{k: v for k, v in self.area.to_dict().items() if k != "name"},
+            "subareas": [u.to_dict() for u in self.subareas],
+        }

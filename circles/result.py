@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from circles.engine import NodeCosts, Snapped
     from circles.network import WalkNetwork
-    from circles.plan_result import SitingSummary
+    from circles.plan_result import LoadsSummary, SitingSummary
     from circles.tier_result import TiersSummary
 
 
@@ -172,6 +172,8 @@ class Summary:
         Per-tier figures when the study has facility tiers or a mode other than walking.
     siting : SitingSummary, optional
         Proposed sites and how they were found (written as ``siting`` and ``proposed_sites``).
+    loads : LoadsSummary, optional
+        Clinic loads against targets and competition-aware access (written as ``loads``).
     """
 
     name: str
@@ -191,6 +193,7 @@ class Summary:
     extra: dict[str, Any] = field(default_factory=dict)
     tiers: TiersSummary | None = None
     siting: SitingSummary | None = None
+    loads: LoadsSummary | None = None
 
     @property
     def partial(self) -> bool:
@@ -235,8 +238,10 @@ class Summary:
         }
 
     def _planning_dict(self) -> dict[str, Any]:
-        """The planning sections present: ``siting`` and ``proposed_sites``."""
+        """The planning sections present: ``loads``, ``siting`` and ``proposed_sites``."""
         out: dict[str, Any] = {}
+        if self.loads is not None:
+            out["loads"] = self.loads.to_dict()
         if self.siting is not None:
             out["siting"] = self.siting.to_dict()
             out["proposed_sites"] = [s.to_dict() for s in self.siting.sites]

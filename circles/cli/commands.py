@@ -12,7 +12,7 @@ from pathlib import Path
 
 from circles.cli import options
 from circles.cli.flags import translate
-from circles.cli.planning import siting_options
+from circles.cli.planning import capacity_options, siting_options
 from circles.errors import InputError
 
 log = logging.getLogger("circles")
@@ -81,8 +81,26 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
         print(f"  within {w.minutes:>4g} min: {w.population:>10,.0f} {who} ({share}), {w.homes:,} homes")
     print(f"  residents: {summary.population.method}")
     _print_tiers(result)
+    _print_loads(summary)
     _print_sites(summary, who, system)
     print(f"wrote {out / 'map.html'}, summary.json, circles.gpkg and more in {out}/ ({seconds:.1f} s)")
+
+
+def _print_loads(summary) -> None:
+    """Clinics over their targets and residents below the access target, when loads were measured."""
+    loads = summary.loads
+    if loads is None:
+        return
+    o, share = loads.options, loads.area.share_below_access_target
+    below = "" if loads.facilities_below_supply_target is None else (
+        f", {loads.facilities_below_supply_target} below {o.supply_target_per_10k:g} supply per 10,000"
+    )  # fmt: skip
+    what = "supply" if loads.supply_column else "clinics (each counted once)"
+    print(
+        f"  clinics: {loads.facilities_over_resident_target} over {o.residents_per_facility:,.0f} catchment "
+        f"residents{below}; {100 * (share or 0):.1f}% of residents below {loads.access_target_per_10k:g} "
+        f"{what} per 10,000 within reach (access_per_10k, E2SFCA, {o.access_decay} decay)"
+    )
 
 
 def _print_sites(summary, who: str, system: str) -> None:
@@ -184,6 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     subareas = options.subareas(args)
     candidates = options.candidates(args)
     siting = siting_options(args)  # checked before any input is read
+    capacity = capacity_options(args)
     page = map_options(args)
     spec, population = options.source_spec(args), options.population_spec(args)
     tiers = options.tier_plan(args, settings)
@@ -201,9 +220,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     parts = parts | {"map": page.fingerprint(), "geoparquet": args.geoparquet}
     if siting is not None:
         parts["siting"] = siting
+    if capacity is not None:
+        parts["capacity"] = capacity
     fp = fingerprint(_with_tiers(parts, tiers)).as_dict()  # the files as they are before they are read
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
-    stages = Stages(8 + (siting is not None), args.quiet, args.verbose)
+    stages = Stages(8 + (siting is not None) + (capacity is not None), args.quiet, args.verbose)
     stages("reading inputs")
     inputs = load_inputs(spec, area_wgs84=reach, networks=_networks(tiers))
     result = run_study(
@@ -218,6 +239,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=stages,
         tiers=tiers,
         siting=siting,
+        capacity=capacity,
     )
     result = _translated(result)
     for stage, seconds in result.timings_s.items():

@@ -84,3 +84,21 @@ def siting_options(args: argparse.Namespace):
         solver_time_limit_s=getattr(args, "solver_time_limit", 60.0),
         siting_method=getattr(args, "siting_method", "exact"),
     )
+
+
+def capacity_options(args: argparse.Namespace):
+    """The :class:`~circles.plan_result.CapacityOptions` of the flags, or None when none is given.
+
+    Without any of them, loads are still measured (with the defaults) when the facilities
+    carry a supply column (``--capacity-column``).
+    """
+    from circles.plan_result import CapacityOptions
+
+    given = {
+        "residents_per_facility": getattr(args, "residents_per_facility", None),
+        "supply_target_per_10k": getattr(args, "capacity_target", None),
+        "access_decay": getattr(args, "access_decay", None),
+    }
+    if all(v is None for v in given.values()) and getattr(args, "capacity_column", None) is None:
+        return None
+    return CapacityOptions(**{k: v for k, v in given.items() if v is not None})
