@@ -34,6 +34,7 @@ from circles.study_area import (
     swap_hint,
 )
 from circles.tiers import TierPlan
+from circles.what_if_result import WhatIfOptions
 
 __all__ = ["Inputs", "PopulationSpec", "osm_inputs", "reach_margin_m", "run_osm", "run_study"]
 
@@ -176,6 +177,7 @@ def run_study(
     tiers: TierPlan | None = None,
     siting: SitingOptions | None = None,
     capacity: CapacityOptions | None = None,
+    what_if: WhatIfOptions | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -214,6 +216,10 @@ def run_study(
         Targets of the clinic loads and the decay of ``access_per_10k`` (see
         :mod:`circles.loads`); measured with these, or the defaults when the facilities
         carry a ``capacity`` column; otherwise not measured.
+    what_if : WhatIfOptions, optional
+        Facilities added and removed: the result describes the changed set, and
+        ``summary.what_if`` / ``what_if_homes`` compare it with the baseline (see
+        :mod:`circles.what_if`). Not with ``tiers``.
 
     Returns
     -------
@@ -264,6 +270,10 @@ def run_study(
     )
     timings.update(measured.timings_s)
     warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
+    changes = None
+    if what_if is not None and what_if.asked:
+        step("measuring the what-if scenario")
+        measured, changes = _scenario(measured, inputs, pop, settings, what_if, area, subareas, plan, tiers)
     measured, tier_run = _measure_tiers(
         measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
     )
@@ -306,11 +316,39 @@ def run_study(
         summary = summary.with_(siting=chosen.summary)
     if loads is not None:
         summary = summary.with_(loads=loads)
+    if changes is not None:
+        summary = summary.with_(what_if=changes[0])
     sites = None if chosen is None else chosen.sites
     result = measured.result(
         name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
     )
+    if changes is not None:
+        result = result.with_(what_if_homes=changes[1])
     return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
+
+
+def _scenario(measured, inputs: Inputs, pop, settings, what_if, area, subareas, plan, tiers):
+    """The what-if scenario measured, with its comparison and changed homes."""
+    if tiers is not None:
+        raise InputError(
+            "what-if scenarios compare the walking analysis; they do not take facility tiers",
+            parameter="tiers",
+            fix="leave out the tiers, or run the scenario without `add_facilities`/`remove_facilities`",
+        )
+    from circles.what_if import run_scenario
+
+    scenario, summary, homes = run_scenario(
+        measured,
+        inputs.facilities,
+        inputs.homes,
+        pop,
+        settings,
+        what_if,
+        area=area,
+        subareas=subareas,
+        plan=plan,
+    )
+    return scenario, (summary, homes)
 
 
 def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from circles.cli import options
 from circles.cli.flags import translate
-from circles.cli.planning import capacity_options, siting_options
+from circles.cli.planning import capacity_options, siting_options, what_if_options
 from circles.errors import InputError
 
 log = logging.getLogger("circles")
@@ -81,9 +81,27 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
         print(f"  within {w.minutes:>4g} min: {w.population:>10,.0f} {who} ({share}), {w.homes:,} homes")
     print(f"  residents: {summary.population.method}")
     _print_tiers(result)
+    _print_what_if(summary, who)
     _print_loads(summary)
     _print_sites(summary, who, system)
     print(f"wrote {out / 'map.html'}, summary.json, circles.gpkg and more in {out}/ ({seconds:.1f} s)")
+
+
+def _print_what_if(summary, who: str) -> None:
+    """The scenario against the baseline, when facilities were added or removed."""
+    w = summary.what_if
+    if w is None:
+        return
+    changed = ", ".join([*(f"+{a}" for a in w.added), *(f"-{r}" for r in w.removed)])
+    print(
+        f"  what-if ({changed}): {w.covered_population_before:,.0f} -> {w.covered_population_after:,.0f} "
+        f"{who} within the threshold; {w.homes_changed:,} homes change"
+    )
+    for b in w.bands:
+        print(
+            f"    within {b.minutes:g} min: +{b.gaining_population:,.0f} gaining ({b.gaining_homes} homes), "
+            f"-{b.losing_population:,.0f} losing ({b.losing_homes} homes)"
+        )
 
 
 def _print_loads(summary) -> None:
@@ -203,6 +221,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     candidates = options.candidates(args)
     siting = siting_options(args)  # checked before any input is read
     capacity = capacity_options(args)
+    what_if = what_if_options(args)
     page = map_options(args)
     spec, population = options.source_spec(args), options.population_spec(args)
     tiers = options.tier_plan(args, settings)
@@ -222,6 +241,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         parts["siting"] = siting
     if capacity is not None:
         parts["capacity"] = capacity
+    if what_if is not None:
+        parts["what_if"] = {"add": what_if.add_facilities, "remove": what_if.remove_facilities}
     fp = fingerprint(_with_tiers(parts, tiers)).as_dict()  # the files as they are before they are read
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
     stages = Stages(8 + (siting is not None) + (capacity is not None), args.quiet, args.verbose)
@@ -240,6 +261,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         tiers=tiers,
         siting=siting,
         capacity=capacity,
+        what_if=what_if,
     )
     result = _translated(result)
     for stage, seconds in result.timings_s.items():

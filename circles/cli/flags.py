@@ -41,6 +41,8 @@ FLAG_OF: dict[str, str] = {
     "residents_per_facility": "--residents-per-facility",
     "supply_target_per_10k": "--capacity-target",
     "access_decay": "--access-decay",
+    "add_facilities": "--add-facilities",
+    "remove_facilities": "--remove-facilities",
     "population.total": "--population-total",
     "population.raster": "--population-raster",
     "population.column": "--population-field",

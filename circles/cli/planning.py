@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from circles.cli.parser import _finite
 
@@ -10,6 +11,18 @@ from circles.cli.parser import _finite
 def add_planning(p: argparse.ArgumentParser) -> None:
     """The flags of the planning answers (``circles run`` only)."""
     add_capacity(p)
+    w = p.add_argument_group("what-if: a changed facility set against the baseline")
+    w.add_argument(
+        "--add-facilities",
+        type=Path,
+        metavar="FILE",
+        help="facilities to add (read like --facilities files, same --facility-crs and columns)",
+    )
+    w.add_argument(
+        "--remove-facilities",
+        metavar="NAME_OR_ID[,...]",
+        help="facilities to remove, by facility_id or name (comma-separated)",
+    )
     n = p.add_argument_group("new sites: how they are chosen (with --recommend N or --full-coverage)")
     n.add_argument(
         "--full-coverage",
@@ -102,3 +115,29 @@ def capacity_options(args: argparse.Namespace):
     if all(v is None for v in given.values()) and getattr(args, "capacity_column", None) is None:
         return None
     return CapacityOptions(**{k: v for k, v in given.items() if v is not None})
+
+
+def what_if_options(args: argparse.Namespace):
+    """The :class:`~circles.what_if_result.WhatIfOptions` of the flags (the file read now), or None."""
+    from circles.errors import error_scope
+    from circles.what_if_result import WhatIfOptions
+
+    add, remove = getattr(args, "add_facilities", None), getattr(args, "remove_facilities", None)
+    if add is None and not remove:
+        return None
+    tokens = tuple(t.strip() for t in (remove or "").split(",") if t.strip())
+    frame = None
+    if add is not None:
+        from circles.sources.files import read_points
+
+        with error_scope("add_facilities"):
+            frame = read_points(
+                add,
+                crs=args.facility_crs,
+                lon_column=args.lon_column,
+                lat_column=args.lat_column,
+                name_column=args.name_column,
+                capacity_column=args.capacity_column,
+                encoding=args.encoding,
+            )
+    return WhatIfOptions(frame, tokens)
