@@ -56,13 +56,13 @@ def _removed_rows(ids: np.ndarray, names: np.ndarray, tokens: Sequence[str]) -> 
             hit = np.flatnonzero(names == token)
             if hit.size > 1:
                 raise InputError(
-                    f"{hit.size} facilities are named {token!r}",
+                    f"`remove_facilities` names {token!r}, and {hit.size} facilities have that name",
                     parameter="remove_facilities",
                     fix="give their `facility_id`s (in the facilities table) instead",
                 )
         if hit.size == 0:
             raise InputError(
-                f"no facility has the id or name {token!r}",
+                f"`remove_facilities` names {token!r}, but no facility has that id or name",
                 parameter="remove_facilities",
                 fix="use a `facility_id` or `name` from the facilities table",
             )

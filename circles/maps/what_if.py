@@ -28,9 +28,7 @@ def what_if_spec(homes: gpd.GeoDataFrame, display: Display) -> dict:
     xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()]).reshape(-1, 2)
 
     def minutes(column: str) -> list:  # tenths of a minute, -1: unreachable (the page's "min" format)
-        return [
-            -1 if not np.isfinite(v) else round(10 * float(v)) for v in homes[column].to_numpy(float)
-        ]
+        return [-1 if not np.isfinite(v) else round(10 * float(v)) for v in homes[column].to_numpy(float)]
 
     return {
         "id": "what_if",
