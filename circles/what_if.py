@@ -58,13 +58,13 @@ def _removed_rows(ids: np.ndarray, names: np.ndarray, tokens: Sequence[str]) -> 
                 raise InputError(
                     f"`remove_facilities` names {token!r}, and {hit.size} facilities have that name",
                     parameter="remove_facilities",
-                    fix="give their `facility_id`s (in the facilities table) instead",
+                    fix="give their facility_id values (in the facilities table) instead",
                 )
         if hit.size == 0:
             raise InputError(
                 f"`remove_facilities` names {token!r}, but no facility has that id or name",
                 parameter="remove_facilities",
-                fix="use a `facility_id` or `name` from the facilities table",
+                fix="use a facility_id or name from the facilities table",
             )
         rows.append(int(hit[0]))
     return np.unique(np.array(rows, dtype=np.int64))
@@ -102,7 +102,7 @@ def scenario_facilities(
             raise InputError(
                 f"added facilities repeat the facility_id {(clash or list(new_ids))[0]!r}",
                 parameter="add_facilities",
-                fix="give each added facility a new `facility_id`, or remove the old one first",
+                fix="give each added facility a new facility_id, or remove the old one first",
             )
         back = {i: k for k, i in enumerate(ids) if k in set(gone.tolist())}
         keys.append(np.array([back.get(i, len(base) + j) for j, i in enumerate(new_ids)], dtype=float))
