@@ -33,7 +33,7 @@ def test_bench_siting_quick(tmp_path):
 @pytest.mark.slow
 def test_bench_access_quick():
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "access.py"), "--quick"], capture_output=True, text=True, timeout=900
+        [sys.executable, str(BENCH / "e2sfca.py"), "--quick"], capture_output=True, text=True, timeout=900
     )
     assert proc.returncode == 0, proc.stderr
     diffs = [float(d) for d in re.findall(r"on the same (\S+)", proc.stdout)]

@@ -24,7 +24,7 @@ and a Python call of the weight function per pair (``Series.apply``). At city sc
 and several copies of a multi-gigabyte table. Here the pairs are one CSR matrix
 (:class:`~circles.planning.traveltimes.TravelTimes`, about 20 bytes a pair), the
 weights one vectorised pass over its values, and the two steps two sparse
-matrix-vector products; ``bench/access.py`` measures both.
+matrix-vector products; ``bench/e2sfca.py`` measures both.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Rows:
   while a row takes under a quarter of ``--access-budget-s``; the full-city time is then extrapolated
   linearly in pairs and says so. Each row's scores are compared with circles' on the same homes.
 
-Peak memory: ``_common.PeakMemory`` (extra resident memory of the call). Run ``python bench/access.py``
+Peak memory: ``_common.PeakMemory`` (extra resident memory of the call). Run ``python bench/e2sfca.py``
 (~5 min) or ``--quick``.
 """
 
