@@ -22,6 +22,7 @@ from circles.engine import SearchPlan
 from circles.errors import EmptyResultError, InputError
 from circles.network import WalkNetwork
 from circles.plan_result import CapacityOptions, SitingOptions
+from circles.planning_steps import loads_and_sites, scenario_step
 from circles.result import StudyResult
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
 from circles.study_area import (
@@ -229,7 +230,6 @@ def run_study(
 
     if siting is None and recommend_sites:
         siting = SitingOptions(n_sites=recommend_sites)
-
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
     step = progress or (lambda _stage: None)
@@ -270,36 +270,25 @@ def run_study(
     )
     timings.update(measured.timings_s)
     warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
-    changes = None
-    if what_if is not None and what_if.asked:
-        step("measuring the what-if scenario")
-        measured, changes = _scenario(measured, inputs, pop, settings, what_if, area, subareas, plan, tiers)
+    planned = scenario_step(
+        measured, inputs.facilities, inputs.homes, pop, settings, what_if,
+        area=area, subareas=subareas, plan=plan, with_tiers=tiers is not None, step=step,
+    )  # fmt: skip
     measured, tier_run = _measure_tiers(
-        measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
+        planned.measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
     )
     if tier_run is not None:
         warnings += list(tier_run.summary.warnings)
         timings.update(tier_run.timings_s)
-    loads = None
-    if capacity is not None or "capacity" in measured.facilities:
-        from circles.loads import measure_loads
-
-        step("measuring clinic loads and access")
-        t0 = time.perf_counter()
-        measured, loads = measure_loads(measured, settings, capacity, subareas=subareas)
-        timings["loads"] = time.perf_counter() - t0
+    planned = loads_and_sites(
+        planned, measured, settings, boundary=boundary, subareas=subareas, capacity=capacity,
+        siting=siting, candidates=candidates, step=step,
+    )  # fmt: skip
+    measured, warnings = planned.measured, warnings + list(planned.notes)
+    timings.update(planned.timings_s)
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
-    chosen = None
-    if siting is not None and siting.asked:
-        from circles.siting import with_sites
-
-        step("choosing new sites")
-        t0 = time.perf_counter()
-        measured, chosen = with_sites(measured, settings, boundary, siting, candidates)
-        warnings += list(chosen.notes)
-        timings["siting"] = time.perf_counter() - t0
     summary = build_summary(
         name,
         measured,
@@ -310,45 +299,12 @@ def run_study(
         warnings=tuple(warnings),
         sources={**inputs.sources, "population": pop.info.method},
     )
-    if tier_run is not None:
-        summary = summary.with_(tiers=tier_run.summary)
-    if chosen is not None:
-        summary = summary.with_(siting=chosen.summary)
-    if loads is not None:
-        summary = summary.with_(loads=loads)
-    if changes is not None:
-        summary = summary.with_(what_if=changes[0])
-    sites = None if chosen is None else chosen.sites
+    summary = planned.summary(summary if tier_run is None else summary.with_(tiers=tier_run.summary))
     result = measured.result(
-        name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
+        name, settings, summary, boundary=boundary, proposed_sites=planned.sites, timings_s=timings
     )
-    if changes is not None:
-        result = result.with_(what_if_homes=changes[1])
+    result = planned.result(result)
     return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
-
-
-def _scenario(measured, inputs: Inputs, pop, settings, what_if, area, subareas, plan, tiers):
-    """The what-if scenario measured, with its comparison and changed homes."""
-    if tiers is not None:
-        raise InputError(
-            "what-if scenarios compare the walking analysis; they do not take facility tiers",
-            parameter="tiers",
-            fix="leave out the tiers, or run the scenario without `add_facilities`/`remove_facilities`",
-        )
-    from circles.what_if import run_scenario
-
-    scenario, summary, homes = run_scenario(
-        measured,
-        inputs.facilities,
-        inputs.homes,
-        pop,
-        settings,
-        what_if,
-        area=area,
-        subareas=subareas,
-        plan=plan,
-    )
-    return scenario, (summary, homes)
 
 
 def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
