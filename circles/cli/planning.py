@@ -141,3 +141,93 @@ def what_if_options(args: argparse.Namespace):
                 encoding=args.encoding,
             )
     return WhatIfOptions(frame, tokens)
+
+
+def print_planning(summary, who: str, system: str) -> None:
+    """The planning answers' lines: what-if, loads, sites (those the run has)."""
+    _print_what_if(summary, who)
+    _print_loads(summary)
+    _print_sites(summary, who, system)
+
+
+def _print_what_if(summary, who: str) -> None:
+    """The scenario against the baseline, when facilities were added or removed."""
+    w = summary.what_if
+    if w is None:
+        return
+    changed = ", ".join([*(f"+{a}" for a in w.added), *(f"-{r}" for r in w.removed)])
+    print(
+        f"  what-if ({changed}): {w.covered_population_before:,.0f} -> {w.covered_population_after:,.0f} "
+        f"{who} within the threshold; {w.homes_changed:,} homes change"
+    )
+    for b in w.bands:
+        print(
+            f"    within {b.minutes:g} min: +{b.gaining_population:,.0f} gaining ({b.gaining_homes} homes), "
+            f"-{b.losing_population:,.0f} losing ({b.losing_homes} homes)"
+        )
+
+
+def _print_loads(summary) -> None:
+    """Clinics over their targets and residents below the access target, when loads were measured."""
+    loads = summary.loads
+    if loads is None:
+        return
+    o, share = loads.options, loads.area.share_below_access_target
+    below = "" if loads.facilities_below_supply_target is None else (
+        f", {loads.facilities_below_supply_target} below {o.supply_target_per_10k:g} supply per 10,000"
+    )  # fmt: skip
+    what = "supply" if loads.supply_column else "clinics (each counted once)"
+    print(
+        f"  clinics: {loads.facilities_over_resident_target} over {o.residents_per_facility:,.0f} catchment "
+        f"residents{below}; {100 * (share or 0):.1f}% of residents below {loads.access_target_per_10k:.3g} "
+        f"{what} per 10,000 within reach (access_per_10k, E2SFCA, {o.access_decay} decay)"
+    )
+
+
+def _print_sites(summary, who: str, system: str) -> None:
+    """The proposed sites and how they were found, when sites were asked for."""
+    siting = summary.siting
+    if siting is None:
+        return
+    for site in siting.sites:
+        lon, lat = site_coordinates(site.to_dict(), system)
+        served = "" if site.site_load is None else f", serving {site.site_load:,.0f} within capacity"
+        print(
+            f"  proposed site {site.rank} at lon {lon:.6f}, lat {lat:.6f} ({SYSTEM_NAMES[system]}): "
+            f"+{site.gain_population:,.0f} {who}{served} -> {100 * (site.covered_share_after or 0):.1f}% "
+            f"covered ({site.method})"
+        )
+    print(f"  sites: {siting_line(siting)}")
+
+
+def siting_line(siting) -> str:
+    """One sentence: the problem, the method, the status and the proved gap."""
+    what = {"MCLP": "maximal covering", "LSCP": "full coverage (fewest sites)"}.get(siting.problem)
+    if what is None:
+        what = f"capacitated covering (at most {siting.max_residents_per_facility:,.0f} residents per clinic)"
+    unit = "sites" if siting.problem == "LSCP" else "residents"
+    return (
+        f"{what} by {siting.method}, {siting.status}: objective {siting.objective:,.1f} {unit}, "
+        f"bound {siting.bound:,.1f} ({siting.bound_source}), gap {100 * siting.gap:.2f}%; "
+        f"{siting.verified_covered_population_after:,.0f} residents within the threshold after "
+        "(verified by re-running the search with the sites added)"
+    )
+
+
+SYSTEM_NAMES = {
+    "wgs84": "WGS-84",
+    "gcj02": "GCJ-02, as Amap/Tencent show them",
+    "bd09": "BD-09, as Baidu shows them",
+}
+
+
+def site_coordinates(site: dict, system: str) -> tuple[float, float]:
+    """A site's longitude and latitude in ``system`` (``wgs84``, ``gcj02`` or ``bd09``)."""
+    from circles.sources import coords
+
+    lon, lat = site["lon_wgs84"], site["lat_wgs84"]
+    if system == "gcj02":
+        lon, lat = (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
+    elif system == "bd09":
+        lon, lat = (float(v) for v in coords.wgs84_to_bd09(lon, lat))
+    return lon, lat
