@@ -28,6 +28,12 @@ _EXPORTS: dict[str, str] = {
     "PopulationSpec": "circles.pipeline",
     "run_osm": "circles.pipeline",
     "run_study": "circles.pipeline",
+    "SitingOptions": "circles.plan_result",
+    "CapacityOptions": "circles.plan_result",
+    "WhatIfOptions": "circles.what_if_result",
+    "recommend_sites": "circles.siting",
+    "with_loads": "circles.loads",
+    "what_if": "circles.what_if",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

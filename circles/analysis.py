@@ -318,7 +318,7 @@ def measure(
     t0 = time.perf_counter()
     areas, catchment = draw_areas(network, nodes, fac, fac_out, settings, catchments=catchment_areas)
     timings["service_areas"] = time.perf_counter() - t0
-    context = AnalysisContext(network, fac, home, nodes)
+    context = AnalysisContext(network, fac, home, nodes, population)
     return Measured(context, homes_out, fac_out, areas, catchment, timings)
 
 

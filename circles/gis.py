@@ -191,6 +191,8 @@ def gis_layers(result: StudyResult, subareas: gpd.GeoDataFrame | None = None) ->
         layers["sub_areas"] = sub_area_layer(result, subareas)
     if result.proposed_sites is not None:
         layers["proposed_sites"] = result.proposed_sites
+    if result.what_if_homes is not None:
+        layers["what_if_homes"] = result.what_if_homes  # homes whose time or nearest clinic changes
     if result.tier_areas is not None and len(result.tier_areas):
         layers["tier_areas"] = result.tier_areas  # one polygon per facility tier (column ``tier``)
     return {name: gis_columns(frame.to_crs(WGS84)) for name, frame in layers.items()}

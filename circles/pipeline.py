@@ -21,6 +21,8 @@ from circles.crs import WGS84
 from circles.engine import SearchPlan
 from circles.errors import EmptyResultError, InputError
 from circles.network import WalkNetwork
+from circles.plan_result import CapacityOptions, SitingOptions
+from circles.planning_steps import loads_and_sites, scenario_step
 from circles.result import StudyResult
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
 from circles.study_area import (
@@ -33,6 +35,7 @@ from circles.study_area import (
     swap_hint,
 )
 from circles.tiers import TierPlan
+from circles.what_if_result import WhatIfOptions
 
 __all__ = ["Inputs", "PopulationSpec", "osm_inputs", "reach_margin_m", "run_osm", "run_study"]
 
@@ -175,6 +178,9 @@ def run_study(
     plan: SearchPlan | None = None,
     progress: Callable[[str], None] | None = None,
     tiers: TierPlan | None = None,
+    siting: SitingOptions | None = None,
+    capacity: CapacityOptions | None = None,
+    what_if: WhatIfOptions | None = None,
 ) -> StudyResult:
     """Analyse one study area end to end.
 
@@ -192,7 +198,8 @@ def run_study(
     settings : TravelSettings, optional
     population : PopulationSpec, optional
     recommend_sites : int
-        Recommend this many new facility sites (0: none).
+        Recommend this many new facility sites (0: none): maximal covering, exact with
+        HiGHS (shorthand for ``siting=SitingOptions(n_sites=...)``).
     candidates : GeoDataFrame, optional
         The planner's candidate sites; default network nodes near the gaps.
     allow_partial : bool
@@ -205,6 +212,17 @@ def run_study(
     tiers : TierPlan, optional
         Facility tiers, each with its threshold and travel mode (see
         :mod:`circles.tier_study`); ``inputs.walkways`` must hold the ways of their modes.
+    siting : SitingOptions, optional
+        New sites: how many, full coverage (LSCP), a resident cap per facility
+        (capacitated), the solver and its time limit (see :func:`circles.siting.choose_sites`).
+    capacity : CapacityOptions, optional
+        Targets of the clinic loads and the decay of ``access_per_10k`` (see
+        :mod:`circles.loads`); measured with these, or the defaults when the facilities
+        carry a ``capacity`` column; otherwise not measured.
+    what_if : WhatIfOptions, optional
+        Facilities added and removed: the result describes the changed set, and
+        ``summary.what_if`` / ``what_if_homes`` compare it with the baseline (see
+        :mod:`circles.what_if`). Not with ``tiers``.
 
     Returns
     -------
@@ -212,6 +230,8 @@ def run_study(
     """
     from circles.summary import build_summary, subarea_summaries
 
+    if siting is None and recommend_sites:
+        siting = SitingOptions(n_sites=recommend_sites)
     settings = settings or TravelSettings()
     population = population or PopulationSpec()
     step = progress or (lambda _stage: None)
@@ -254,24 +274,25 @@ def run_study(
     )
     timings.update(measured.timings_s)
     warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
+    planned = scenario_step(
+        measured, inputs.facilities, inputs.homes, pop, settings, what_if,
+        area=area, subareas=subareas, plan=plan, with_tiers=tiers is not None, step=step,
+    )  # fmt: skip
     measured, tier_run = _measure_tiers(
-        measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
+        planned.measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
     )
     if tier_run is not None:
         warnings += list(tier_run.summary.warnings)
         timings.update(tier_run.timings_s)
+    planned = loads_and_sites(
+        planned, measured, settings, boundary=boundary, subareas=subareas, capacity=capacity,
+        siting=siting, candidates=candidates, step=step,
+    )  # fmt: skip
+    measured, warnings = planned.measured, warnings + list(planned.notes)
+    timings.update(planned.timings_s)
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
-    siting = None
-    if recommend_sites:
-        from circles.siting import choose_sites
-
-        step("choosing new sites")
-        t0 = time.perf_counter()
-        siting = choose_sites(measured, settings, boundary, n_sites=recommend_sites, candidates=candidates)
-        warnings += list(siting.notes)
-        timings["siting"] = time.perf_counter() - t0
     summary = build_summary(
         name,
         measured,
@@ -281,14 +302,12 @@ def run_study(
         subareas=subs,
         warnings=tuple(warnings),
         sources={**inputs.sources, "population": pop.info.method},
-        extra={} if siting is None else {"proposed_sites": siting.records()},
     )
-    if tier_run is not None:
-        summary = summary.with_(tiers=tier_run.summary)
-    sites = None if siting is None else siting.sites
+    summary = planned.summary(summary if tier_run is None else summary.with_(tiers=tier_run.summary))
     result = measured.result(
-        name, settings, summary, boundary=boundary, proposed_sites=sites, timings_s=timings
+        name, settings, summary, boundary=boundary, proposed_sites=planned.sites, timings_s=timings
     )
+    result = planned.result(result)
     return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
 
 

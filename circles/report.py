@@ -40,7 +40,14 @@ OUTPUT_FILES = (
 )
 #: Written only when asked for: proposed sites (``recommend_sites``), a local basemap's tiles
 #: (``tiles="....mbtiles"``), GeoParquet (``geoparquet=True``).
-OPTIONAL_OUTPUTS = ("proposed_sites.gpkg", "proposed_sites.csv", "tiles", GEOPARQUET_FOLDER)
+OPTIONAL_OUTPUTS = (
+    "proposed_sites.gpkg",
+    "proposed_sites.csv",
+    "what_if_homes.csv",
+    "what_if_facilities.csv",
+    "tiles",
+    GEOPARQUET_FOLDER,
+)
 #: The one-layer GeoPackages of earlier releases, kept for this release only: every layer is in
 #: ``circles.gpkg``.
 DEPRECATED_FILES = ("homes.gpkg", "facilities.gpkg", "service_areas.gpkg", "proposed_sites.gpkg")
@@ -151,6 +158,21 @@ def _write_files(
     if sites is not None:
         write_csv(sites_table(sites, output_crs), tmp / "proposed_sites.csv")
     _write_tiers(result, tmp)
+    _write_what_if(result, tmp, output_crs)
+
+
+def _write_what_if(result: StudyResult, tmp: Path, output_crs: str) -> None:
+    """``what_if_homes.csv`` and ``what_if_facilities.csv``, in a what-if run."""
+    if result.what_if_homes is None or result.summary.what_if is None:
+        return
+    import pandas as pd
+
+    homes = result.what_if_homes.to_crs("EPSG:4326")
+    points = homes.set_geometry(homes.geometry.representative_point())  # a point inside each home
+    write_csv(sites_table(points, output_crs), tmp / "what_if_homes.csv")
+    rows = [f.to_dict() for f in result.summary.what_if.facilities]
+    columns = ["facility_id", "name", "catchment_population_before", "catchment_population_after", "change"]
+    write_csv(pd.DataFrame(rows, columns=columns), tmp / "what_if_facilities.csv")
 
 
 def _write_tiers(result: StudyResult, tmp: Path) -> None:

@@ -20,7 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from circles.engine import NodeCosts, Snapped
     from circles.network import WalkNetwork
+    from circles.plan_result import LoadsSummary, SitingSummary
+    from circles.residents import HomePopulation
     from circles.tier_result import TiersSummary
+    from circles.what_if_result import WhatIfSummary
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,12 @@ class Summary:
         Further sections (e.g. ``proposed_sites``, ``fingerprint``), written as they are.
     tiers : TiersSummary, optional
         Per-tier figures when the study has facility tiers or a mode other than walking.
+    siting : SitingSummary, optional
+        Proposed sites and how they were found (written as ``siting`` and ``proposed_sites``).
+    loads : LoadsSummary, optional
+        Clinic loads against targets and competition-aware access (written as ``loads``).
+    what_if : WhatIfSummary, optional
+        A changed facility set against the baseline (written as ``what_if``).
     """
 
     name: str
@@ -187,6 +196,9 @@ class Summary:
     sources: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     tiers: TiersSummary | None = None
+    siting: SitingSummary | None = None
+    loads: LoadsSummary | None = None
+    what_if: WhatIfSummary | None = None
 
     @property
     def partial(self) -> bool:
@@ -225,9 +237,22 @@ class Summary:
             "network": dict(self.network),
             "sources": dict(self.sources),
             **({"tiers": self.tiers.to_dict()} if self.tiers is not None else {}),
+            **self._planning_dict(),
             **self.extra,
             "tool": {"name": "circles", "version": __version__},
         }
+
+    def _planning_dict(self) -> dict[str, Any]:
+        """The planning sections present: ``loads``, ``siting`` and ``proposed_sites``."""
+        out: dict[str, Any] = {}
+        if self.what_if is not None:
+            out["what_if"] = self.what_if.to_dict()
+        if self.loads is not None:
+            out["loads"] = self.loads.to_dict()
+        if self.siting is not None:
+            out["siting"] = self.siting.to_dict()
+            out["proposed_sites"] = [s.to_dict() for s in self.siting.sites]
+        return out
 
     def to_json(self) -> str:
         """``summary.json``'s text: strict JSON (no NaN or Infinity), UTF-8 names kept."""
@@ -265,12 +290,15 @@ class AnalysisContext:
         The homes as snapped (same order as ``StudyResult.homes``).
     nodes : NodeCosts
         The multi-source search result.
+    population : HomePopulation, optional
+        The residents per home as found (unrounded), for re-runs (what-if).
     """
 
     network: WalkNetwork
     facilities: Snapped
     homes: Snapped
     nodes: NodeCosts
+    population: HomePopulation | None = None
 
 
 @dataclass(frozen=True)
@@ -306,6 +334,9 @@ class StudyResult:
     tier_areas : GeoDataFrame, optional
         Per facility tier, the area within its threshold by its mode: ``tier``,
         ``mode``, ``band_min`` (see :mod:`circles.tier_study`).
+    what_if_homes : GeoDataFrame, optional
+        In a what-if run, the homes whose walking time or nearest facility changes, with
+        both (see :mod:`circles.what_if`).
     """
 
     name: str
@@ -320,6 +351,7 @@ class StudyResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     context: AnalysisContext | None = field(default=None, repr=False)
     tier_areas: gpd.GeoDataFrame | None = None
+    what_if_homes: gpd.GeoDataFrame | None = None
 
     def headline(self) -> str:
         """One sentence, e.g. '78% of 6,395 residents (412 of 530 homes) live within 15 min walk of ...'."""

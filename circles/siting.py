@@ -1,17 +1,23 @@
-"""Where the next clinics should go: greedy maximal covering on exact walking times.
+"""Where the next clinics should go, proved good: MCLP, LSCP and capacitated MCLP on exact times.
 
-Demand is every home beyond the threshold (or unreached) that is attached to a street,
-weighted by its residents. A candidate site covers a home when the exact network walk
-between them (plus the home's access leg) is within the threshold; the coverage matrix
-comes from the engine (:func:`circles.engine.pair_costs`). Sites are chosen one at a
-time, each adding the most still-uncovered residents: the classic greedy heuristic for
-the maximal covering location problem, which guarantees at least (1 - 1/e) of the
-optimum and yields a ranked list a planner can cut at any budget.
+The adapter between a measured study and the numeric core (:mod:`circles.planning`):
+
+1. demand: the homes on the network beyond the threshold (maximal and set covering), or
+   every home on the network (capacitated, where the existing clinics' loads count),
+   weighted by residents;
+2. candidates (:mod:`circles.candidates`): network nodes near the demand or the
+   planner's file;
+3. the sparse candidate-by-home coverage matrix from the engine's exact times
+   (:func:`circles.engine.pair_costs`: the exact walk plus both access legs within the
+   threshold), never a second shortest-path code;
+4. the solve: exact with HiGHS by default (its incumbent and bound when it stops at
+   ``solver_time_limit_s``, never worse than greedy), or greedy with a proved bound;
+5. verification: the search is run again with the sites added as facilities, and the
+   residents it finds within the threshold are recorded next to the sites' claim.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,93 +27,54 @@ import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
 
+from circles.candidates import candidate_nodes, candidate_sites, node_sites
 from circles.config import TravelSettings
 from circles.crs import WGS84
-from circles.engine import Snapped, pair_costs, search
+from circles.engine import Snapped, pair_costs
 from circles.errors import InputError
 from circles.network import WalkNetwork
+from circles.plan_result import SiteFigure, SitingOptions, SitingSummary
 
 if TYPE_CHECKING:  # pragma: no cover
     from circles.analysis import Measured
-    from circles.result import AnalysisContext, StudyResult
+    from circles.planning.covering import SitingResult as CoreResult
+    from circles.result import StudyResult
+
+__all__ = [
+    "SitingOptions",
+    "SitingResult",
+    "candidate_nodes",
+    "choose_sites",
+    "coverage_matrix",
+    "node_sites",
+    "recommend_sites",
+    "with_sites",
+]
 
 
 @dataclass(frozen=True)
 class SitingResult:
-    """Recommended sites (WGS-84 points, in order of choice) and notes on what limited them."""
+    """Recommended sites (WGS-84 points, in order of choice), the run's figures and notes.
+
+    Attributes
+    ----------
+    sites : GeoDataFrame
+    summary : SitingSummary
+    notes : tuple of str
+        Why fewer sites than asked were found, a solver stopped at its limit, homes no
+        candidate reaches.
+    uncoverable_homes : ndarray of int64
+        Indices (into the homes table) of homes beyond the threshold that no candidate reaches.
+    """
 
     sites: gpd.GeoDataFrame
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    summary: SitingSummary
+    notes: tuple[str, ...] = ()
+    uncoverable_homes: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     def records(self) -> list[dict]:
         """The sites as plain rows for ``summary.json`` (longitude/latitude in WGS-84)."""
-        table = self.sites.drop(columns=self.sites.geometry.name)
-        table = table.assign(
-            lon_wgs84=self.sites.geometry.x.round(6), lat_wgs84=self.sites.geometry.y.round(6)
-        )
-        return json.loads(table.to_json(orient="records", force_ascii=False))
-
-
-def node_sites(network: WalkNetwork, nodes: NDArray[np.int64]) -> Snapped:
-    """Candidate sites at network nodes, expressed as points on an incident edge."""
-    nodes = np.asarray(nodes, dtype=np.int64)
-    first_u = np.full(network.n_nodes, -1, dtype=np.int64)
-    first_v = np.full(network.n_nodes, -1, dtype=np.int64)
-    edges = np.arange(network.n_edges)
-    first_u[network.edge_u[::-1]] = edges[::-1]
-    first_v[network.edge_v[::-1]] = edges[::-1]
-    use_u = first_u[nodes] >= 0
-    edge = np.where(use_u, first_u[nodes], first_v[nodes])
-    along = np.where(use_u, 0.0, network.edge_length_m[np.clip(edge, 0, None)])
-    return Snapped(edge, along, np.zeros(nodes.size))
-
-
-def candidate_nodes(
-    network: WalkNetwork,
-    homes: Snapped,
-    limit: float,
-    *,
-    spacing_m: float = 100.0,
-    max_candidates: int = 3000,
-    area_local: shapely.Geometry | None = None,
-) -> NDArray[np.int64]:
-    """Network nodes within ``limit`` of at least one demand home, thinned to one per square.
-
-    Parameters
-    ----------
-    network : WalkNetwork
-    homes : Snapped
-        The demand homes (attached).
-    limit : float
-        Coverage cost (metres for walking).
-    spacing_m : float
-        Keep one node per square of this size (the lowest node index), doubling the
-        spacing until at most ``max_candidates`` remain.
-    max_candidates : int
-        Upper bound on candidates.
-    area_local : shapely geometry, optional
-        Keep only nodes inside this area (network CRS).
-
-    Returns
-    -------
-    ndarray of int64
-        Node indices, ascending.
-    """
-    if len(homes) == 0:
-        return np.empty(0, dtype=np.int64)
-    reach = search(network.travel_graph, homes, limit=limit, towards=False)
-    nodes = np.flatnonzero(np.isfinite(reach.cost))
-    if area_local is not None and nodes.size:
-        inside = shapely.contains_xy(area_local, network.node_xy[nodes, 0], network.node_xy[nodes, 1])
-        nodes = nodes[inside]
-    spacing = spacing_m
-    while True:
-        cell = np.floor(network.node_xy[nodes] / spacing).astype(np.int64)
-        _, first = np.unique(cell, axis=0, return_index=True)
-        thinned = np.sort(nodes[first])
-        if thinned.size <= max_candidates:
-            return thinned
-        spacing *= 2
+        return [s.to_dict() for s in self.summary.sites]
 
 
 def coverage_matrix(network: WalkNetwork, sites: Snapped, homes: Snapped, limit: float) -> sp.csr_matrix:
@@ -120,92 +87,46 @@ def coverage_matrix(network: WalkNetwork, sites: Snapped, homes: Snapped, limit:
     return pair_costs(network.travel_graph, sites, homes, limit).covers()
 
 
-def greedy_max_cover(
-    cover: sp.csr_matrix, weight: NDArray[np.float64], n_sites: int
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Pick sites one by one, each covering the most still-uncovered weight.
+def _solve(options: SitingOptions, cover, weight, existing_cover) -> CoreResult:
+    """The numeric core's answer to the problem the options ask."""
+    from circles.planning.capacitated import capacitated_max_cover
+    from circles.planning.covering import max_cover, set_cover
 
-    Parameters
-    ----------
-    cover : csr_matrix of bool, shape (sites, demand)
-    weight : ndarray
-        Weight (residents) per demand point.
-    n_sites : int
-        How many sites at most; stops early when no site adds anything.
-
-    Returns
-    -------
-    (chosen, gain)
-        Site indices in order of choice, and the weight each adds. Ties go to the
-        lowest site index.
-    """
-    remaining = np.asarray(weight, dtype=float).copy()
-    cover = cover.astype(np.float64).tocsr()
-    chosen, gains = [], []
-    for _ in range(n_sites):
-        gain = cover @ remaining
-        if gain.size == 0:
-            break
-        best = int(np.argmax(gain))
-        if gain[best] <= 0:
-            break
-        chosen.append(best)
-        gains.append(float(gain[best]))
-        remaining[cover.indices[cover.indptr[best] : cover.indptr[best + 1]]] = 0.0
-    return np.array(chosen, dtype=np.int64), np.array(gains)
-
-
-def _candidate_sites(
-    context: AnalysisContext,
-    demand: Snapped,
-    limit: float,
-    settings: TravelSettings,
-    boundary: gpd.GeoDataFrame | None,
-    candidates: gpd.GeoDataFrame | None,
-    spacing_m: float,
-    max_candidates: int,
-) -> tuple[Snapped, np.ndarray, gpd.GeoDataFrame | None]:
-    """Candidate sites snapped onto the network, their coordinates, and the candidate file's columns."""
-    network = context.network
-    if candidates is not None:
-        from circles.analysis import points_xy
-
-        xy = points_xy(candidates, network.crs)
-        sites = network.snap(
-            xy, max_access_leg_m=settings.max_access_leg_m, min_island_m=settings.min_island_m
-        )
-        keep = np.flatnonzero(sites.attached)
-        extra = candidates.iloc[keep].drop(columns=candidates.geometry.name).reset_index(drop=True)
-        return sites.subset(keep), xy[keep], extra
-    area = None
-    if boundary is not None and len(boundary):
-        area = shapely.union_all(boundary.to_crs(network.crs).geometry.values)
-    nodes = candidate_nodes(
-        network, demand, limit, spacing_m=spacing_m, max_candidates=max_candidates, area_local=area
+    common = {"method": options.siting_method, "solver_time_limit_s": options.solver_time_limit_s}
+    if options.full_coverage:
+        return set_cover(cover, weight, **common)
+    if options.max_residents_per_facility is None:
+        return max_cover(cover, weight, options.n_sites, **common)
+    cap = float(options.max_residents_per_facility)
+    return capacitated_max_cover(
+        cover, weight, options.n_sites, existing_cover=existing_cover, capacity=cap, **common
     )
-    return node_sites(network, nodes), network.node_xy[nodes], None
 
 
-def _site_table(
-    chosen: np.ndarray, gain: np.ndarray, cover: sp.csr_matrix, covered_before: float, total: float
-) -> dict[str, np.ndarray]:
-    """Rank, gains and coverage after each chosen site."""
-    remaining = np.ones(cover.shape[1], dtype=bool)
-    gain_homes = []
-    for j in chosen:
+def _reach_gains(
+    cover: sp.csr_matrix, weight: NDArray[np.float64], reached: NDArray[np.bool_], sites: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Homes and residents each site brings within the threshold that nothing before it reached."""
+    reached = reached.copy()
+    homes, pop = [], []
+    for j in sites:
         hit = cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
-        gain_homes.append(int(remaining[hit].sum()))
-        remaining[hit] = False
-    after = covered_before + np.cumsum(gain)
-    return {
-        "rank": np.arange(1, chosen.size + 1),
-        "name": np.array([f"proposed site {k}" for k in range(1, chosen.size + 1)], dtype=object),
-        "gain_population": np.round(gain, 1),
-        "gain_homes": np.array(gain_homes, dtype=np.int64),
-        "covered_population_after": np.round(after, 1),
-        "covered_share_after": np.round(after / total, 4) if total > 0 else np.full(chosen.size, np.nan),
-        "method": np.full(chosen.size, "greedy", dtype=object),
-    }
+        new = hit[~reached[hit]]
+        homes.append(new.size)
+        pop.append(float(weight[new].sum()))
+        reached[new] = True
+    return np.array(homes, dtype=np.int64), np.array(pop, dtype=float)
+
+
+def verified_coverage(measured: Measured, settings: TravelSettings, sites: Snapped) -> float:
+    """Residents within the threshold when the search runs again with ``sites`` added as facilities."""
+    from circles.analysis import search_times
+
+    ctx = measured.context
+    facilities = Snapped.concat([ctx.facilities, sites])
+    _, _, walk_time_min = search_times(ctx.network, facilities, ctx.homes, settings, None)
+    pop = measured.homes["population"].to_numpy(float)
+    return float(pop[walk_time_min <= settings.threshold_min].sum())
 
 
 def choose_sites(
@@ -213,57 +134,207 @@ def choose_sites(
     settings: TravelSettings,
     boundary: gpd.GeoDataFrame | None,
     *,
+    options: SitingOptions | None = None,
     n_sites: int = 5,
     candidates: gpd.GeoDataFrame | None = None,
-    spacing_m: float = 100.0,
-    max_candidates: int = 3000,
 ) -> SitingResult:
-    """New sites for a measured study (see :func:`recommend_sites`), with notes when fewer are found."""
-    if n_sites < 1:
-        raise InputError(f"number of sites must be at least 1, got {n_sites}", parameter="recommend_sites")
+    """New sites for a measured study (see :func:`recommend_sites`), with notes on what limited them.
+
+    Parameters
+    ----------
+    measured : Measured
+    settings : TravelSettings
+    boundary : GeoDataFrame, optional
+        Default candidates lie inside it.
+    options : SitingOptions, optional
+        The problem and solver; default ``SitingOptions(n_sites=n_sites)``.
+    n_sites : int
+        Used without ``options``.
+    candidates : GeoDataFrame, optional
+        The planner's candidate sites (any CRS).
+
+    Returns
+    -------
+    SitingResult
+    """
+    options = options or SitingOptions(n_sites=n_sites)
+    if not options.asked:
+        raise InputError(f"number of sites must be at least 1, got {options.n_sites}", parameter="n_sites")
     from circles.analysis import cost_per_min
 
-    context, homes_table = measured.context, measured.homes
-    network = context.network
-    limit = settings.threshold_min * cost_per_min(network, settings)
-    t = homes_table["walk_time_min"].to_numpy(float)
-    demand_idx = np.flatnonzero(~(t <= settings.threshold_min) & context.homes.attached)
-    weight = homes_table["population"].to_numpy(float)[demand_idx]
-    demand = context.homes.subset(demand_idx)
-    sites, site_xy, extra = _candidate_sites(
-        context, demand, limit, settings, boundary, candidates, spacing_m, max_candidates
+    ctx, homes = measured.context, measured.homes
+    limit = settings.threshold_min * cost_per_min(ctx.network, settings)
+    pop = homes["population"].to_numpy(float)
+    covered = homes["walk_time_min"].to_numpy(float) <= settings.threshold_min
+    capacitated = options.problem == "capacitated MCLP"
+    demand_idx = np.flatnonzero(ctx.homes.attached & (pop > 0) & (capacitated | ~covered))
+    demand, weight = ctx.homes.subset(demand_idx), pop[demand_idx]
+    site_options = (options.spacing_m, options.max_candidates)
+    sites, site_xy, extra = candidate_sites(ctx, demand, limit, settings, boundary, candidates, *site_options)
+    cover = coverage_matrix(ctx.network, sites, demand, limit)
+    existing = None
+    if capacitated:
+        existing = pair_costs(ctx.network.travel_graph, ctx.facilities, demand, limit).covers()
+    core = _solve(options, cover, weight, existing)
+    gain_homes, gain_reach = _reach_gains(cover, weight, covered[demand_idx], core.sites)
+    before = float(pop[covered].sum())
+    chosen = sites.subset(core.sites)
+    verified = verified_coverage(measured, settings, chosen) if core.sites.size else before
+    covered_after = before + np.cumsum(gain_reach)
+    figures = _site_figures(core, gain_homes, covered_after, float(pop.sum()))
+    out = _site_frame(figures, site_xy[core.sites], ctx.network.crs, extra, core.sites)
+    figures = tuple(_with_position(f, out, i) for i, f in enumerate(figures))
+    uncoverable = demand_idx[core.uncoverable]
+    claimed = float(covered_after[-1]) if covered_after.size else before
+    run = _run_summary(
+        options, core, len(sites), demand_idx, weight, uncoverable, pop, before, claimed, verified
     )
-    cover = coverage_matrix(network, sites, demand, limit)
-    chosen, gain = greedy_max_cover(cover, weight, n_sites)
-    total = float(homes_table["population"].sum())
-    covered_before = float(homes_table["population"].to_numpy(float)[t <= settings.threshold_min].sum())
-    table = _site_table(chosen, gain, cover, covered_before, total)
-    out = gpd.GeoDataFrame(
-        table, geometry=gpd.GeoSeries(shapely.points(site_xy[chosen]), crs=network.crs)
+    summary = SitingSummary(**run, sites=figures)
+    notes = _notes(options, summary, settings)
+    return SitingResult(out, summary, notes, uncoverable)
+
+
+def with_sites(
+    measured: Measured,
+    settings: TravelSettings,
+    boundary: gpd.GeoDataFrame | None,
+    options: SitingOptions,
+    candidates: gpd.GeoDataFrame | None = None,
+) -> tuple[Measured, SitingResult]:
+    """New sites (:func:`choose_sites`), and the homes table with ``no_candidate_reaches``.
+
+    ``no_candidate_reaches`` is True for homes beyond the threshold that no candidate
+    site reaches: no new site among these candidates can serve them.
+    """
+    from dataclasses import replace
+
+    result = choose_sites(measured, settings, boundary, options=options, candidates=candidates)
+    homes = measured.homes.copy()
+    unreachable = np.zeros(len(homes), dtype=bool)
+    unreachable[result.uncoverable_homes] = True
+    homes["no_candidate_reaches"] = unreachable
+    return replace(measured, homes=homes), result
+
+
+def _site_figures(core: CoreResult, gain_homes, covered_after, total: float) -> list[SiteFigure]:
+    """One :class:`SiteFigure` per chosen site (positions filled in later)."""
+    served = getattr(core, "site_load", None)
+    out = []
+    for k in range(core.sites.size):
+        out.append(
+            SiteFigure(
+                rank=k + 1,
+                name=f"proposed site {k + 1}",
+                lon_wgs84=0.0,
+                lat_wgs84=0.0,
+                gain_population=round(float(core.gain[k]), 1),
+                gain_homes=int(gain_homes[k]),
+                covered_population_after=round(float(covered_after[k]), 1),
+                covered_share_after=round(float(covered_after[k]) / total, 4) if total > 0 else None,
+                method=core.method,
+                served_population_after=None if served is None else round(float(core.covered_after[k]), 1),
+                site_load=None if served is None else round(float(served[k]), 1),
+            )
+        )
+    return out
+
+
+def _site_frame(figures: list[SiteFigure], xy, crs, extra, chosen) -> gpd.GeoDataFrame:
+    """The sites as WGS-84 points with their figures and the candidate file's columns."""
+    rows = [{k: v for k, v in f.to_dict().items() if k not in ("lon_wgs84", "lat_wgs84")} for f in figures]
+    columns = list(rows[0]) if rows else ["rank", "name", "gain_population", "gain_homes", "method"]
+    frame = gpd.GeoDataFrame(
+        rows, columns=columns, geometry=gpd.GeoSeries(shapely.points(xy.reshape(-1, 2)), crs=crs)
     ).to_crs(WGS84)
     if extra is not None:
         for col in extra.columns:
-            if col not in out:
-                out[col] = extra[col].to_numpy()[chosen]
-    notes = _shortfall_notes(n_sites, chosen.size, demand_idx.size, len(sites), settings)
-    return SitingResult(out, notes)
+            if col not in frame:
+                frame[col] = extra[col].to_numpy()[chosen]
+    return frame
 
 
-def _shortfall_notes(
-    asked: int, found: int, demand: int, candidates: int, settings: TravelSettings
-) -> tuple[str, ...]:
-    if found >= asked:
-        return ()
-    if demand == 0:
-        why = f"every home reachable over the network is already within {settings.threshold_min:g} min"
-    elif candidates == 0:
-        why = "no candidate site lies on the network within reach of the uncovered homes"
-    else:
-        why = (
-            f"after {found} site(s) no candidate brings any further uncovered resident within "
-            f"{settings.threshold_min:g} min (the rest are unreachable from every candidate)"
+def _with_position(figure: SiteFigure, frame: gpd.GeoDataFrame, i: int) -> SiteFigure:
+    """The figure with its WGS-84 position and the candidate file's columns."""
+    from dataclasses import replace
+
+    point = frame.geometry.iloc[i]
+    own = {c: _plain(frame[c].iloc[i]) for c in frame.columns if c not in (*figure.to_dict(), "geometry")}
+    return replace(figure, lon_wgs84=round(point.x, 6), lat_wgs84=round(point.y, 6), columns=own)
+
+
+def _plain(value):
+    """A table cell as a JSON-ready Python value."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _run_summary(
+    options, core, n_candidates, demand_idx, weight, uncoverable, pop, before, claimed, verified
+):
+    """The run-level fields of :class:`SitingSummary`."""
+    served_before = served_after = None
+    if options.problem == "capacitated MCLP":
+        served_before = round(float(core.covered_before), 1)
+        served_after = round(float(core.covered_after[-1]) if core.sites.size else core.covered_before, 1)
+    return {
+        "problem": core.problem,
+        "method": core.method,
+        "status": core.status,
+        "objective": float(core.objective),
+        "bound": float(core.bound),
+        "gap": float(core.gap),
+        "bound_source": core.bound_source,
+        "candidates": int(n_candidates),
+        "demand_homes": int(demand_idx.size),
+        "demand_population": float(weight.sum()),
+        "uncoverable_homes": int(uncoverable.size),
+        "uncoverable_population": float(pop[uncoverable].sum()),
+        "covered_population_before": before,
+        "covered_population_after": claimed,
+        "verified_covered_population_after": verified,
+        "solver_time_limit_s": float(options.solver_time_limit_s),
+        "max_residents_per_facility": options.max_residents_per_facility,
+        "served_population_before": served_before,
+        "served_population_after": served_after,
+    }
+
+
+def _notes(options: SitingOptions, s: SitingSummary, settings: TravelSettings) -> tuple[str, ...]:
+    """Plain-language notes: fewer sites than asked, a stopped solver, unreachable homes, a mismatch."""
+    notes = []
+    found = len(s.sites)
+    if not options.full_coverage and found < options.n_sites:
+        if s.demand_homes == 0:
+            why = f"every home reachable over the network is already within {settings.threshold_min:g} min"
+        elif s.candidates == 0:
+            why = "no candidate site lies on the network within reach of the uncovered homes"
+        else:
+            why = (
+                f"after {found} site(s) no candidate brings any further uncovered resident within "
+                f"{settings.threshold_min:g} min (the rest are unreachable from every candidate)"
+            )
+        notes.append(f"asked for {options.n_sites} new sites, recommended {found}: {why}")
+    if s.status == "time limit":
+        notes.append(
+            f"the exact siting solve stopped at its time limit of {s.solver_time_limit_s:g} s "
+            f"(`solver_time_limit_s`): the sites are the {s.method}'s, within {100 * s.gap:.2f}% of "
+            f"the proved bound ({s.bound_source})"
         )
-    return (f"asked for {asked} new sites, recommended {found}: {why}",)
+    if options.full_coverage and s.uncoverable_homes:
+        notes.append(
+            f"{s.uncoverable_homes:,} homes ({s.uncoverable_population:,.0f} residents) beyond "
+            f"{settings.threshold_min:g} min cannot be reached from any candidate site"
+        )
+    if abs(s.verified_covered_population_after - s.covered_population_after) > 0.5:
+        notes.append(
+            f"re-running the search with the proposed sites added finds "
+            f"{s.verified_covered_population_after:,.1f} residents within {settings.threshold_min:g} min, "
+            f"the sites claim {s.covered_population_after:,.1f} (times are rounded to 0.001 min)"
+        )
+    return tuple(notes)
 
 
 def recommend_sites(
@@ -271,6 +342,10 @@ def recommend_sites(
     *,
     n_sites: int = 5,
     candidates: gpd.GeoDataFrame | None = None,
+    full_coverage: bool = False,
+    max_residents_per_facility: float | None = None,
+    solver_time_limit_s: float = 60.0,
+    siting_method: str = "exact",
     spacing_m: float = 100.0,
     max_candidates: int = 3000,
 ) -> gpd.GeoDataFrame:
@@ -281,10 +356,17 @@ def recommend_sites(
     result : StudyResult
         A finished analysis (with its network context).
     n_sites : int
-        How many sites to recommend.
+        How many sites (maximal covering); ignored with ``full_coverage``.
     candidates : GeoDataFrame, optional
         The planner's candidate sites (e.g. vacant plots), any CRS; by default network
-        nodes inside the study area near uncovered homes, one per ``spacing_m`` square.
+        nodes inside the study area near the demand, one per ``spacing_m`` square.
+    full_coverage : bool
+        The fewest sites that bring every home any candidate reaches within the threshold.
+    max_residents_per_facility : float, optional
+        Capacitated: no facility, new or existing, serves more residents.
+    solver_time_limit_s : float
+        Time limit of the exact solve, seconds.
+    siting_method : {"exact", "greedy"}
     spacing_m, max_candidates : float, int
         Thinning of the default candidates.
 
@@ -293,26 +375,27 @@ def recommend_sites(
     GeoDataFrame
         One row per recommended site in order (WGS-84 points): ``rank``, ``name``,
         ``gain_population``, ``gain_homes``, ``covered_population_after``,
-        ``covered_share_after``, ``method``; plus the candidate file's columns when given.
-        ``attrs["notes"]`` says why fewer sites than asked were found.
+        ``covered_share_after``, ``method`` (capacitated: ``served_population_after``,
+        ``site_load``); plus the candidate file's columns when given.
+        ``attrs["siting"]`` holds the run's :class:`SitingSummary` as a dict and
+        ``attrs["notes"]`` the notes.
     """
     from circles.analysis import Measured
 
-    if n_sites < 1:
+    if full_coverage:
+        n_sites = 0
+    elif n_sites < 1:
         raise InputError(f"number of sites must be at least 1, got {n_sites}", parameter="n_sites")
     if result.context is None:
         raise InputError("this result carries no network context; run the analysis again to recommend sites")
+    options = SitingOptions(
+        n_sites, full_coverage, max_residents_per_facility, solver_time_limit_s, siting_method,
+        spacing_m, max_candidates,
+    )  # fmt: skip
     measured = Measured(
         result.context, result.homes, result.facilities, result.service_areas, result.catchment_areas
     )
-    siting = choose_sites(
-        measured,
-        result.settings,
-        result.boundary,
-        n_sites=n_sites,
-        candidates=candidates,
-        spacing_m=spacing_m,
-        max_candidates=max_candidates,
-    )
+    siting = choose_sites(measured, result.settings, result.boundary, options=options, candidates=candidates)
     siting.sites.attrs["notes"] = list(siting.notes)
+    siting.sites.attrs["siting"] = siting.summary.to_dict()
     return siting.sites

@@ -84,7 +84,19 @@ def summary_rows(summary: dict) -> pd.DataFrame:
     estimated = summary.get("population_method", {}).get("estimated")
     rows = [_flat_row(summary, "area", params, estimated)]
     rows += [_flat_row(sub, "subarea", params, estimated) for sub in summary.get("subareas", [])]
+    if "loads" in summary:
+        _add_loads(rows, summary["loads"])
     return pd.DataFrame(rows)
+
+
+def _add_loads(rows: list[dict], loads: dict) -> None:
+    """Supply per 10,000 and the share below the access target, for the area and its sub-areas."""
+    units = {"area": [loads], "subarea": loads.get("subareas", [])}
+    by_name = {(level, u.get("name")): u for level, us in units.items() for u in us}
+    for row in rows:
+        unit = loads if row["level"] == "area" else by_name.get(("subarea", row["name"]))
+        row["supply_per_10k"] = None if unit is None else unit["supply_per_10k"]
+        row["share_below_access_target"] = None if unit is None else unit["share_below_access_target"]
 
 
 def _flat_row(s: dict, level: str, params: dict, estimated: bool | None) -> dict:

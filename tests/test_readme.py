@@ -95,5 +95,7 @@ def test_the_python_snippet_runs_on_the_demo_extract(tmp_path, monkeypatch):
     assert result.settings.speed_kmh == 3.6 and 1 <= n_sites <= 5
     if n_sites < 5:  # fewer than asked: the warnings say why
         assert any("site" in w for w in result.summary.warnings), result.summary.warnings
+    assert result.summary.siting is not None and scope["loaded"].summary.loads is not None
+    assert scope["closed"].summary.what_if is not None  # the clinic named in the snippet exists
     written = (out / "proposed_sites.csv").read_text(encoding="utf-8").splitlines()
     assert len(written) == 1 + n_sites  # header and the sites

@@ -12,15 +12,10 @@ from pathlib import Path
 
 from circles.cli import options
 from circles.cli.flags import translate
+from circles.cli.planning import capacity_options, print_planning, siting_options, what_if_options
 from circles.errors import InputError
 
 log = logging.getLogger("circles")
-
-_SYSTEM_NAMES = {
-    "wgs84": "WGS-84",
-    "gcj02": "GCJ-02, as Amap/Tencent show them",
-    "bd09": "BD-09, as Baidu shows them",
-}
 
 
 class Stages:
@@ -59,17 +54,6 @@ def _translated(result):
     return result.with_(summary=summary.with_(warnings=tuple(translate(w) for w in summary.warnings)))
 
 
-def _site_coordinates(site: dict, system: str) -> tuple[float, float]:
-    from circles.sources import coords
-
-    lon, lat = site["lon_wgs84"], site["lat_wgs84"]
-    if system == "gcj02":
-        lon, lat = (float(v) for v in coords.wgs84_to_gcj02(lon, lat))
-    elif system == "bd09":
-        lon, lat = (float(v) for v in coords.wgs84_to_bd09(lon, lat))
-    return lon, lat
-
-
 def print_result(result, out: Path, seconds: float, system: str) -> None:
     """The headline, the figures per band, the population method, proposed sites and where the files are."""
     summary = result.summary
@@ -80,13 +64,7 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
         print(f"  within {w.minutes:>4g} min: {w.population:>10,.0f} {who} ({share}), {w.homes:,} homes")
     print(f"  residents: {summary.population.method}")
     _print_tiers(result)
-    for site in summary.extra.get("proposed_sites", []):
-        lon, lat = _site_coordinates(site, system)
-        print(
-            f"  proposed site {site['rank']} at lon {lon:.6f}, lat {lat:.6f} ({_SYSTEM_NAMES[system]}): "
-            f"+{site['gain_population']:,.0f} {who} -> {100 * site['covered_share_after']:.1f}% covered "
-            f"({site['method']})"
-        )
+    print_planning(summary, who, system)
     print(f"wrote {out / 'map.html'}, summary.json, circles.gpkg and more in {out}/ ({seconds:.1f} s)")
 
 
@@ -158,6 +136,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_output_dir(out_dir)
     subareas = options.subareas(args)
     candidates = options.candidates(args)
+    siting = siting_options(args)  # checked before any input is read
+    capacity = capacity_options(args)
+    what_if = what_if_options(args)
     page = map_options(args)
     spec, population = options.source_spec(args), options.population_spec(args)
     tiers = options.tier_plan(args, settings)
@@ -173,9 +154,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         offline_map=args.offline_map,
     )
     parts = parts | {"map": page.fingerprint(), "geoparquet": args.geoparquet}
+    if siting is not None:
+        parts["siting"] = siting
+    if capacity is not None:
+        parts["capacity"] = capacity
+    if what_if is not None:
+        parts["what_if"] = {"add": what_if.add_facilities, "remove": what_if.remove_facilities}
     fp = fingerprint(_with_tiers(parts, tiers)).as_dict()  # the files as they are before they are read
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
-    stages = Stages(8 + (args.recommend > 0), args.quiet, args.verbose)
+    stages = Stages(8 + (siting is not None) + (capacity is not None), args.quiet, args.verbose)
     stages("reading inputs")
     inputs = load_inputs(spec, area_wgs84=reach, networks=_networks(tiers))
     result = run_study(
@@ -185,11 +172,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         subareas=subareas,
         settings=settings,
         population=population,
-        recommend_sites=args.recommend,
         candidates=candidates,
         allow_partial=args.allow_partial,
         progress=stages,
         tiers=tiers,
+        siting=siting,
+        capacity=capacity,
+        what_if=what_if,
     )
     result = _translated(result)
     for stage, seconds in result.timings_s.items():

@@ -34,6 +34,15 @@ FLAG_OF: dict[str, str] = {
     "recommend_sites": "--recommend",
     "n_sites": "--recommend",
     "candidates": "--candidates",
+    "full_coverage": "--full-coverage",
+    "max_residents_per_facility": "--max-residents-per-facility",
+    "solver_time_limit_s": "--solver-time-limit",
+    "siting_method": "--siting-method",
+    "residents_per_facility": "--residents-per-facility",
+    "supply_target_per_10k": "--capacity-target",
+    "access_decay": "--access-decay",
+    "add_facilities": "--add-facilities",
+    "remove_facilities": "--remove-facilities",
     "population.total": "--population-total",
     "population.raster": "--population-raster",
     "population.column": "--population-field",
@@ -101,7 +110,20 @@ SCOPED_FLAG_OF: dict[tuple[str, str], str] = {
 
 #: Parameters only the Python API has (``analyse(population=...)``, ``WalkNetwork.from_graph(weight=...)``):
 #: the CLI never raises their errors.
-PYTHON_ONLY: frozenset[str] = frozenset({"population", "weight"})
+#: So are the arguments of the numeric planning core (:mod:`circles.planning`), which the CLI fills in.
+PYTHON_ONLY: frozenset[str] = frozenset(
+    {
+        "population",
+        "weight",
+        "cover",
+        "existing_cover",
+        "capacity",
+        "existing_capacity",
+        "method",
+        "weights",
+        "sigma_min",
+    }
+)
 
 #: Unscoped fall-backs for scoped parameters (the most common input).
 _DEFAULT_SCOPE = {"crs": "facilities", "layer": "facilities", "name_field": "boundary", "where": "boundary"}

@@ -320,6 +320,8 @@ def _add_modes_and_tiers(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``circles`` command."""
+    from circles.cli.planning import add_planning
+
     parser = OneLineParser(
         prog="circles",
         description="Who lives within a 15-minute walk of a clinic: exact network walking times "
@@ -336,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network(run)
     _add_area(run, batch=False)
     _add_inputs(run)
+    add_planning(run)
     _add_travel_and_output(run, None)
     _add_modes_and_tiers(run)
     batch = sub.add_parser(

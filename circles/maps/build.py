@@ -265,6 +265,10 @@ def build_map(
     lay.DataLayer(labels, sty.LAYER_LABELS).add_to(m)
     if sites is not None and len(sites):
         lay.DataLayer(site_spec(sites, result.settings.threshold_min, display), sty.LAYER_PROPOSED).add_to(m)
+    if result.what_if_homes is not None and len(result.what_if_homes):
+        from circles.maps.what_if import LAYER_WHAT_IF, what_if_spec
+
+        lay.DataLayer(what_if_spec(result.what_if_homes, display), LAYER_WHAT_IF).add_to(m)
     credit = OSM_DATA_CREDIT + ("" if source is None else f"; basemap {source.attribution}")
     parts = LegendParts(
         shown, colours, sites=sites is not None, streets=streets, gcj02=display.gcj02, **facts

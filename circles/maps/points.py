@@ -167,6 +167,13 @@ def _xy(points: gpd.GeoSeries) -> np.ndarray:
     return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
 
 
+#: The popup note of a clinic over its resident target or below its supply target.
+OVER_TARGET_NOTE = (
+    "OVER TARGET: its catchment exceeds the residents-per-clinic target, or its supply per "
+    "10,000 catchment residents is below the target"
+)
+
+
 def facility_specs(
     result: StudyResult, display: Display, label_min_zoom: int | None, radius_px: int = 8
 ) -> tuple[dict, dict]:
@@ -197,6 +204,7 @@ def facility_specs(
         "cap": [None] * len(fac)
         if capacity is None
         else [None if pd.isna(c) else float(c) for c in capacity],
+        "over": fac["overloaded"].astype(int).tolist() if "overloaded" in fac else [0] * len(fac),
     }
     geom = encode_points(xy, display)
     note = (
@@ -220,7 +228,7 @@ def facility_specs(
                 ["{} residents in its catchment", "p", "int"],
                 ["capacity", "cap", "num"],
             ],
-            "notes": [["detached", note]],
+            "notes": [["detached", note], ["over", OVER_TARGET_NOTE]],
         },
     }
     labels = {
