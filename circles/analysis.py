@@ -87,7 +87,19 @@ class Measured:
 
 
 def points_xy(frame: gpd.GeoDataFrame, crs) -> np.ndarray:
-    """Coordinates in ``crs`` of each feature's point (points as they are, shapes: a point inside)."""
+    """Coordinates in ``crs`` of each feature's point (points as they are, shapes: a point inside).
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Features in any CRS.
+    crs : pyproj.CRS or str
+        The CRS the coordinates are wanted in.
+
+    Returns
+    -------
+    ndarray of float64, shape (n, 2)
+    """
     return surface_xy(frame.to_crs(crs).geometry.values)
 
 
@@ -146,6 +158,22 @@ def search_times(
     The search is not bounded: every reachable home gets its time, however far.
     Times are rounded to 0.001 min once here; coverage and bands derive from the rounded
     value so that every table agrees.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The area's network.
+    fac, home : Snapped
+        The facilities' and homes' attachments (:func:`snap`).
+    settings : TravelSettings
+        The speed that turns costs (metres or seconds) into minutes.
+    plan : SearchPlan or None
+        How the search runs (the result does not depend on it).
+
+    Returns
+    -------
+    tuple of (NodeCosts, PointCosts, ndarray)
+        Cost and nearest facility per node, per home, and each home's minutes (NaN: unreachable).
     """
     nodes, pts = nearest_facility(network.travel_graph, fac, home, plan=plan)
     per_min = cost_per_min(network, settings)
@@ -154,12 +182,34 @@ def search_times(
 
 
 def cost_per_min(network: WalkNetwork, settings: TravelSettings) -> float:
-    """The network's cost units per minute of travel: the walking speed in m/min, or 60 for seconds."""
+    """The network's cost units per minute of travel: the walking speed in m/min, or 60 for seconds.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        Its ``cost_unit`` is ``"m"`` (walk networks) or ``"s"`` (other modes).
+    settings : TravelSettings
+        The walking speed (km/h).
+
+    Returns
+    -------
+    float
+    """
     return settings.speed_m_per_min if network.cost_unit == "m" else 60.0
 
 
 def facility_ids(facilities: gpd.GeoDataFrame) -> np.ndarray:
-    """Stable facility ids: OSM ids where known, else ``F1, F2, ...`` in input order."""
+    """Stable facility ids: OSM ids where known, else ``F1, F2, ...`` in input order.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        With a ``facility_id`` or ``osm_id`` column when the source has one.
+
+    Returns
+    -------
+    ndarray of str
+    """
     if "facility_id" in facilities:
         return facilities["facility_id"].astype(str).to_numpy()
     if "osm_id" in facilities:
@@ -176,7 +226,29 @@ def home_table(
     population: HomePopulation,
     settings: TravelSettings,
 ) -> gpd.GeoDataFrame:
-    """Step 3a: one row per home (WGS-84) with its time, nearest facility, band and residents."""
+    """Step 3a: one row per home (WGS-84) with its time, nearest facility, band and residents.
+
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        The homes, any CRS.
+    home : Snapped
+        Their attachments (access legs in metres).
+    pts : PointCosts
+        Their nearest facility (row index, -1: none).
+    walk_time_min : ndarray
+        Their minutes to it (NaN: unreachable).
+    fac_ids : ndarray of str
+        The facilities' ids (:func:`facility_ids`).
+    population : HomePopulation
+        Residents per home and how each was found.
+    settings : TravelSettings
+        Threshold, bands and the access-leg cap (named in the reason of unattached homes).
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     reason = np.where(
         ~home.attached,
         NO_STREET.format(settings.max_access_leg_m),
@@ -202,7 +274,27 @@ def facility_table(
     population: np.ndarray,
     inside_area: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    """Step 3b: one row per facility (WGS-84): inside the area? on the network? its catchment."""
+    """Step 3b: one row per facility (WGS-84): inside the area? on the network? its catchment.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        The facilities, any CRS.
+    fac : Snapped
+        Their attachments.
+    pts : PointCosts
+        Each home's nearest facility (the catchments).
+    fac_ids : ndarray of str
+        The facilities' ids.
+    population : ndarray
+        Residents per home.
+    inside_area : ndarray of bool
+        Which facilities lie inside the study area.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     catch = catchments(pts.facility, np.asarray(population, float), len(facilities))
     out = facilities.to_crs("EPSG:4326").copy()
     if "facility_id" in out:
@@ -234,6 +326,26 @@ def draw_areas(
 
     Bands are converted to the network's cost units (metres walked, or seconds);
     ``catchments=False`` skips the per-facility polygons (None).
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The area's network.
+    nodes : NodeCosts
+        Cost and nearest facility per node.
+    fac : Snapped
+        The facilities' attachments (the searches' sources).
+    fac_table : GeoDataFrame
+        The facility table (:func:`facility_table`), for the catchments' columns.
+    settings : TravelSettings
+        Bands, threshold and the width of the drawn streets (metres).
+    catchments : bool
+        Also draw each facility's catchment polygon.
+
+    Returns
+    -------
+    tuple of (GeoDataFrame, GeoDataFrame or None)
+        Service areas per band and catchments per facility (WGS-84).
     """
     from circles.areas import service_areas, service_areas_by_facility
 
@@ -324,6 +436,17 @@ def measure(
 
 def as_network(network: object, settings: TravelSettings) -> WalkNetwork:
     """A :class:`WalkNetwork` from a WalkNetwork, an OSMnx/networkx graph or walkway lines.
+
+    Parameters
+    ----------
+    network : WalkNetwork, networkx graph, GeoDataFrame or GeoSeries
+        The network as the caller has it (lines need a CRS).
+    settings : TravelSettings
+        The study's settings.
+
+    Returns
+    -------
+    WalkNetwork
 
     Raises
     ------

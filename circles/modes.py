@@ -27,12 +27,40 @@ from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from circles.config import DEFAULT_SPEED_KMH, ELDERLY_SPEED_KMH
 from circles.crs import WGS84
 from circles.errors import EmptyResultError, InputError
+from circles.mode_speeds import (
+    DRIVE_FALLBACK_KMH,
+    DRIVE_SPEED_CHOICES,
+    DRIVE_SPEEDS_KMH,
+    class_speeds_kmh,
+    way_rates,
+    way_speeds_kmh,
+)
 from circles.network import WalkNetwork
+
+__all__ = [
+    "DEFAULT_BICYCLE_SPEED_KMH",
+    "DEFAULT_EBIKE_SPEED_KMH",
+    "DRIVE_FALLBACK_KMH",
+    "DRIVE_SPEEDS_KMH",
+    "MODES",
+    "MODE_ALIASES",
+    "MODE_NETWORK",
+    "MODE_PHRASES",
+    "ModeOptions",
+    "TravelMode",
+    "class_speeds_kmh",
+    "mode_name",
+    "mode_network",
+    "mode_ways",
+    "top_speed_kmh",
+    "travel_mode",
+    "way_rates",
+    "way_speeds_kmh",
+]
 
 #: Travel modes by name.
 MODES = ("walk", "elderly", "bicycle", "ebike", "drive")
@@ -52,30 +80,6 @@ MODE_NETWORK = {"walk": "walk", "elderly": "walk", "bicycle": "bike", "ebike": "
 DEFAULT_BICYCLE_SPEED_KMH = 15.0
 #: China's e-bike standard (GB 17761-2018) caps the assisted speed at 25 km/h; 20 is a typical ride.
 DEFAULT_EBIKE_SPEED_KMH = 20.0
-#: Driving speeds, km/h, of roads without a usable ``maxspeed`` tag, by ``highway`` class.
-#: China's Road Traffic Safety Law regulations (art. 45) set 30 km/h in towns and 40 km/h on
-#: rural roads without a centre line, 50/70 km/h with one lane each way; expressways up to
-#: 120 km/h (art. 78). The table takes typical county values between those bounds.
-DRIVE_SPEEDS_KMH: dict[str, float] = {
-    "motorway": 100.0,
-    "motorway_link": 60.0,
-    "trunk": 80.0,
-    "trunk_link": 50.0,
-    "primary": 60.0,
-    "primary_link": 40.0,
-    "secondary": 50.0,
-    "secondary_link": 40.0,
-    "tertiary": 40.0,
-    "tertiary_link": 30.0,
-    "unclassified": 30.0,
-    "residential": 30.0,
-    "living_street": 10.0,
-    "road": 30.0,
-    "busway": 30.0,
-}
-#: Driving speed of a class missing from the table, km/h.
-DRIVE_FALLBACK_KMH = 30.0
-DRIVE_SPEED_CHOICES = ("table", "observed")
 
 
 def _positive(value: float, parameter: str, *, upper: float = math.inf) -> float:
@@ -177,7 +181,7 @@ class TravelMode:
             source = (
                 "the mean posted speed of its class in the extract"
                 if self.drive_speeds == "observed"
-                else "the speed of its road class (circles.modes.DRIVE_SPEEDS_KMH)"
+                else "the speed of its road class (circles.mode_speeds.DRIVE_SPEEDS_KMH)"
             )
             flow = (
                 "free flow"
@@ -301,94 +305,6 @@ def mode_ways(ways: gpd.GeoDataFrame, mode: TravelMode) -> gpd.GeoDataFrame:
         parameter="mode",
         fix="read an OSM file (.osm.pbf or .osm) with the modes' networks (`networks`)",
     )
-
-
-def class_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> dict[str, float]:
-    """Driving speed, km/h, of each road class for roads without a usable ``maxspeed`` (free flow).
-
-    ``"table"``: :data:`DRIVE_SPEEDS_KMH`. ``"observed"``: per ``highway`` class of
-    ``ways``, the mean parsed ``maxspeed`` of its ways (each OSM way once); classes
-    without any at the mean of the class means; the table when no way has one.
-
-    Parameters
-    ----------
-    ways : GeoDataFrame
-        The mode's ways, with ``osm_id``, ``highway`` and ``maxspeed``.
-    mode : TravelMode
-        A driving mode; its ``drive_speeds`` is ``"table"`` or ``"observed"``.
-
-    Returns
-    -------
-    dict
-        km/h per ``highway`` value.
-    """
-    if mode.drive_speeds != "observed":
-        return dict(DRIVE_SPEEDS_KMH)
-    from circles.sources.way_filters import parse_maxspeed_kmh
-
-    frame = pd.DataFrame(
-        {"osm_id": ways["osm_id"], "highway": ways["highway"], "maxspeed": ways.get("maxspeed")}
-    )
-    frame = frame.drop_duplicates("osm_id")
-    frame["kmh"] = [parse_maxspeed_kmh(v) for v in frame["maxspeed"]]
-    means = frame.groupby("highway")["kmh"].mean()
-    if means.notna().sum() == 0:
-        return dict(DRIVE_SPEEDS_KMH)
-    means = means.fillna(means.mean())
-    return {str(k): float(v) for k, v in means.items()}
-
-
-def way_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> np.ndarray:
-    """Speed on each way, km/h (the same in both directions).
-
-    Parameters
-    ----------
-    ways : GeoDataFrame
-        The mode's ways (:func:`mode_ways`), with ``highway`` and ``maxspeed`` columns.
-    mode : TravelMode
-        The mode: its fixed speed (km/h), whether ``maxspeed`` caps it, its congestion factor.
-
-    Returns
-    -------
-    ndarray of float64
-    """
-    from circles.sources.way_filters import parse_maxspeed_kmh
-
-    n = len(ways)
-    if mode.speed_kmh is not None and not mode.capped_by_maxspeed:
-        return np.full(n, float(mode.speed_kmh))
-    posted = np.array([parse_maxspeed_kmh(v) for v in ways.get("maxspeed", [None] * n)], dtype=float)
-    if mode.speed_kmh is not None:  # e-bike: its speed, at most the posted one
-        return np.fmin(float(mode.speed_kmh), posted)
-    table = class_speeds_kmh(ways, mode)
-    by_class = np.array([table.get(str(h), DRIVE_FALLBACK_KMH) for h in ways["highway"]], dtype=float)
-    return np.where(np.isnan(posted), by_class, posted) * mode.congestion_factor
-
-
-def way_rates(ways: gpd.GeoDataFrame, mode: TravelMode) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds per metre along each way's node order and against it (``inf``: one-way the other way).
-
-    Parameters
-    ----------
-    ways : GeoDataFrame
-        The mode's ways (tag columns).
-    mode : TravelMode
-        The mode: its speeds and whether it keeps to one-way streets.
-
-    Returns
-    -------
-    (ndarray, ndarray)
-        Forward and backward rates, seconds per metre.
-    """
-    from circles.sources.way_filters import oneway_directions
-
-    rate = 3.6 / way_speeds_kmh(ways, mode)
-    if not mode.one_way_streets:
-        return rate, rate
-    direction = oneway_directions(ways, mode.network)
-    forward = np.where(direction >= 0, rate, np.inf)
-    backward = np.where(direction <= 0, rate, np.inf)
-    return forward, backward
 
 
 def mode_network(ways: gpd.GeoDataFrame, mode: TravelMode) -> WalkNetwork:

@@ -20,8 +20,9 @@ from scipy.sparse.csgraph import connected_components
 from circles.crs import WGS84, local_utm_crs
 from circles.engine import Snapped, TravelGraph
 from circles.errors import EmptyResultError
+from circles.network_arrays import merged_rates, nearest_within, unique_rows
 
-__all__ = ["Snapped", "WalkNetwork"]
+__all__ = ["Snapped", "WalkNetwork", "unique_rows"]
 
 #: A snapped point closer than this to an edge's end (metres) is placed at the end.
 _AT_NODE_M = 1e-6
@@ -195,7 +196,7 @@ class WalkNetwork:
             level = np.bincount(which, weights=flags, minlength=pairs.shape[0]) > 0
         lo, hi = pairs[:, 0], pairs[:, 1]
         length = np.hypot(*(node_xy[hi] - node_xy[lo]).T)
-        rates = _merged_rates(which, pairs.shape[0], u[keep] < v[keep], rate_forward, rate_backward, keep)
+        rates = merged_rates(which, pairs.shape[0], u[keep] < v[keep], rate_forward, rate_backward, keep)
         if rates is None:
             return cls(pyproj.CRS.from_user_input(crs), node_xy, lo, hi, length, level)
         return cls(
@@ -353,7 +354,7 @@ class WalkNetwork:
         if p == 0 or not finite.any():
             return Snapped(edge, along, leg)
         tree, tree_edges = self._snap_tree(min_island_m)
-        pt, hit = _nearest_within(tree, shapely.points(xy[finite]), max_access_leg_m)
+        pt, hit = nearest_within(tree, shapely.points(xy[finite]), max_access_leg_m)
         # Ties: keep the lowest edge index per point, so results never depend on tree order.
         cand = tree_edges[hit]
         order = np.lexsort((cand, pt))
@@ -392,78 +393,3 @@ class WalkNetwork:
         tr = pyproj.Transformer.from_crs(WGS84, self.crs, always_xy=True)
         x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
-
-
-def unique_rows(rows: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
-    """``np.unique(rows, axis=0, return_inverse=True)`` for ``(n, 2)`` numbers, by one lexsort.
-
-    The same sorted unique rows and inverse; numpy's version sorts rows as structured
-    values, several times slower (1.4 s for a city's 2 million vertices).
-
-    Parameters
-    ----------
-    rows : ndarray, shape (n, 2)
-
-    Returns
-    -------
-    (ndarray, ndarray of int64)
-        The unique rows in ascending (first column, second column) order, and the index
-        of each input row among them.
-    """
-    order = np.lexsort((rows[:, 1], rows[:, 0]))
-    ranked = rows[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
-    inverse = np.empty(order.size, dtype=np.int64)
-    inverse[order] = np.cumsum(first) - 1
-    return ranked[first], inverse
-
-
-def _merged_rates(
-    which: NDArray[np.int64],
-    n_edges: int,
-    forward_is_uv: NDArray[np.bool_],
-    rate_forward: ArrayLike | None,
-    rate_backward: ArrayLike | None,
-    keep: NDArray[np.bool_],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """Least rate each way per merged edge (``u -> v`` with ``u < v``, and back), or None."""
-    if rate_forward is None and rate_backward is None:
-        return None
-    if rate_forward is None or rate_backward is None:
-        raise ValueError("give both rate_forward and rate_backward, or neither")
-    fwd = np.asarray(rate_forward, dtype=np.float64)[keep]
-    back = np.asarray(rate_backward, dtype=np.float64)[keep]
-    along_uv = np.where(forward_is_uv, fwd, back)
-    along_vu = np.where(forward_is_uv, back, fwd)
-    rate_uv = np.full(n_edges, np.inf)
-    rate_vu = np.full(n_edges, np.inf)
-    np.minimum.at(rate_uv, which, along_uv)
-    np.minimum.at(rate_vu, which, along_vu)
-    return rate_uv, rate_vu
-
-
-#: Most points lie this close to a street: a first nearest-edge query bounded here is much
-#: cheaper, and only the points it misses are queried again at the full access-leg limit.
-_FIRST_QUERY_M = 30.0
-
-
-def _nearest_within(
-    tree: shapely.STRtree, points: NDArray[np.object_], max_distance_m: float
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """``(point, tree item)`` pairs of every nearest item within ``max_distance_m`` (ties: all of them).
-
-    The same pairs as one ``query_nearest(points, max_distance=max_distance_m, all_matches=True)``:
-    a point whose nearest item is within the first, shorter bound gets it from the first query.
-    """
-    first_m = min(_FIRST_QUERY_M, max_distance_m)
-    pt, hit = tree.query_nearest(points, max_distance=first_m, all_matches=True)
-    if first_m >= max_distance_m:
-        return pt, hit
-    found = np.zeros(points.shape[0], dtype=bool)
-    found[pt] = True
-    missed = np.flatnonzero(~found)  # the same as np.setdiff1d(arange, pt), without sorting
-    if missed.size == 0:
-        return pt, hit
-    pt2, hit2 = tree.query_nearest(points[missed], max_distance=max_distance_m, all_matches=True)
-    return np.concatenate([pt, missed[pt2]]), np.concatenate([hit, hit2])

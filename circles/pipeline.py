@@ -19,7 +19,7 @@ from circles.analysis import Measured, measure, points_xy, surface_xy
 from circles.config import TravelSettings
 from circles.crs import WGS84
 from circles.engine import SearchPlan
-from circles.errors import EmptyResultError, InputError
+from circles.errors import InputError
 from circles.network import WalkNetwork
 from circles.plan_result import CapacityOptions, SitingOptions
 from circles.planning_steps import loads_and_sites, scenario_step
@@ -27,141 +27,21 @@ from circles.result import StudyResult
 from circles.sources.assemble import Inputs, SourceSpec, load_inputs
 from circles.study_area import (
     PopulationSpec,
-    area_km2,
     clip_inputs,
-    extent_text,
     home_population,
     reach_margin_m,
-    swap_hint,
+)
+from circles.study_checks import (
+    check_not_empty,
+    coordinate_warnings,
+    facility_warnings,
+    network_coverage,
+    population_warnings,
 )
 from circles.tiers import TierPlan
 from circles.what_if_result import WhatIfOptions
 
 __all__ = ["Inputs", "PopulationSpec", "osm_inputs", "reach_margin_m", "run_osm", "run_study"]
-
-
-def _check_not_empty(name: str, inputs: Inputs, region: Inputs, area, settings: TravelSettings) -> None:
-    if len(inputs.walkways) == 0:
-        raise EmptyResultError(
-            f"no walkable streets within reach of the study area ({extent_text(area)}); the network "
-            f"source covers {extent_text(region.walkways)}{swap_hint(area, region.walkways)}",
-            where=name,
-        )
-    if len(inputs.facilities) == 0:
-        raise EmptyResultError(
-            f"no facilities in or within {settings.longest_band_min:g} min of the study area; the "
-            f"facilities lie in {extent_text(region.facilities)}"
-            f"{swap_hint(region.facilities, region.walkways)}",
-            where=name,
-            parameter="facilities",
-            fix="check their coordinates and coordinate system",
-        )
-    if len(inputs.homes) == 0:
-        raise EmptyResultError("no homes inside the study area", where=name, parameter="homes")
-
-
-def network_coverage(
-    name: str, region: Inputs, area, reach, *, allow_partial: bool
-) -> tuple[float | None, list[str]]:
-    """Share of the area plus its margin that the network source covers, with warnings.
-
-    Below 98% of the area with its margin the result is partial (a warning); below 50%
-    of the area itself the run stops unless ``allow_partial``.
-    """
-    from circles.diagnostics import MIN_AREA_COVERED, network_extent, share_covered
-
-    if area is None:
-        return None, []
-    extent = network_extent(region.walkways.geometry.values)
-    of_area = share_covered(extent, area)
-    of_reach = share_covered(extent, reach)
-    if of_area < MIN_AREA_COVERED and not allow_partial:
-        raise InputError(
-            f"the network source covers only {100 * of_area:.0f}% of the study area ({extent_text(area)}; "
-            f"the network: {extent_text(region.walkways)}), so its figures would describe part of it",
-            where=name,
-            parameter="allow_partial",
-            fix="use an extract that covers the whole area, or accept a partial result with `allow_partial`",
-        )
-    if of_reach >= 0.98:
-        return round(of_reach, 4), []
-    return round(of_reach, 4), [
-        f"PARTIAL RESULT: the network source covers {100 * of_area:.0f}% of the study area and "
-        f"{100 * of_reach:.0f}% of the area with its walking margin; residents and clinics beyond it are "
-        "missing, so coverage is understated near its edges: use an extract that covers the area plus "
-        "its walking margin"
-    ]
-
-
-def coordinate_warnings(network: WalkNetwork, inputs: Inputs) -> list[str]:
-    """Warnings for planner files whose points fit the streets better in another coordinate system."""
-    from circles.diagnostics import coordinate_system_warning
-    from circles.sources.coords import parse_coordinate_system
-
-    warnings: list[str] = []
-    if not inputs.declared_crs:
-        return warnings  # no planner's file: nothing to check (and no buildings to project)
-    buildings = None if inputs.buildings is None else inputs.buildings.to_crs(network.crs).geometry.values
-    parameters = {"facilities": "`facility_options.crs`", "homes": "`home_options.crs`"}
-    for layer, declared in (inputs.declared_crs or {}).items():
-        frame = getattr(inputs, layer)
-        lon, lat = points_xy(frame, WGS84).T
-        text = coordinate_system_warning(
-            network,
-            lon,
-            lat,
-            declared=parse_coordinate_system(declared),
-            what=f"{layer} from {inputs.sources.get(layer, 'file')}",
-            buildings_local=buildings,
-            parameter=parameters.get(layer, "`crs`"),
-        )
-        if text:
-            warnings.append(text)
-    return warnings
-
-
-def population_warnings(
-    homes: gpd.GeoDataFrame, residents: np.ndarray, spec: PopulationSpec, area
-) -> list[str]:
-    """Warnings when estimated residents are implausible: mostly from bare land, or too dense."""
-    from circles.diagnostics import density_warning
-
-    if spec.column or spec.raster or spec.total is not None:
-        return []
-    out = []
-    total = float(np.sum(residents))
-    if "building" in homes and total > 0:
-        on_land = (homes["building"] == "landuse").to_numpy(bool)
-        share = float(np.sum(residents[on_land])) / total
-        if share > 0.5:
-            ratio = spec.settings.default_levels.get("landuse", spec.settings.fallback_levels)
-            out.append(
-                f"{100 * share:.0f}% of the estimated residents live on residential land with no mapped "
-                f"buildings, where the estimate assumes a plot ratio of {ratio:g}; give `population.total`, "
-                "`population.raster` or `population.column` for real figures"
-            )
-    if area is not None:
-        text = density_warning(total, area_km2(area), estimated=True)
-        if text:
-            out.append(text)
-    return out
-
-
-def facility_warnings(
-    measured: Measured, inputs: Inputs, settings: TravelSettings, *, allow_partial: bool
-) -> list[str]:
-    """A warning (or, when most are off, an error) for facilities within reach that attach to no street."""
-    from circles.diagnostics import facilities_off_network_warning
-
-    attached = measured.context.facilities.attached
-    text, fatal = facilities_off_network_warning(
-        attached, inputs.sources.get("facilities", "facilities"), settings.max_access_leg_m
-    )
-    if fatal and not allow_partial:
-        raise InputError(
-            text or "", parameter="allow_partial", fix="or accept a partial result with `allow_partial`"
-        )
-    return [text] if text else []
 
 
 def run_study(
@@ -228,8 +108,6 @@ def run_study(
     -------
     StudyResult
     """
-    from circles.summary import build_summary, subarea_summaries
-
     if siting is None and recommend_sites:
         siting = SitingOptions(n_sites=recommend_sites)
     settings = settings or TravelSettings()
@@ -248,11 +126,54 @@ def run_study(
         margin_m=_tier_margin(inputs, tiers, settings),
     )
     timings["clip"] = time.perf_counter() - t0
+    measured, pop, inside, found, times = _measure_area(inputs, area, population, settings, plan, progress)
+    warnings += found
+    timings.update(times)
+    warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
+    planned = scenario_step(
+        measured, inputs.facilities, inputs.homes, pop, settings, what_if,
+        area=area, subareas=subareas, plan=plan, with_tiers=tiers is not None, step=step,
+    )  # fmt: skip
+    measured, tier_run = _measure_tiers(
+        planned.measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
+    )
+    if tier_run is not None:
+        warnings += list(tier_run.summary.warnings)
+        timings.update(tier_run.timings_s)
+    planned = loads_and_sites(
+        planned, measured, settings, boundary=boundary, subareas=subareas, capacity=capacity,
+        siting=siting, candidates=candidates, step=step,
+    )  # fmt: skip
+    measured, warnings = planned.measured, warnings + list(planned.notes)
+    timings.update(planned.timings_s)
+    summary = _summarise(name, measured, pop, settings, coverage_share, subareas, warnings, inputs)
+    summary = planned.summary(summary if tier_run is None else summary.with_(tiers=tier_run.summary))
+    result = measured.result(
+        name, settings, summary, boundary=boundary, proposed_sites=planned.sites, timings_s=timings
+    )
+    result = planned.result(result)
+    return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
+
+
+def _measure_area(
+    inputs: Inputs,
+    area,
+    population: PopulationSpec,
+    settings: TravelSettings,
+    plan: SearchPlan | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[Measured, object, np.ndarray | None, list[str], dict[str, float]]:
+    """The area's network, residents per home and every home's trip to its nearest facility.
+
+    Returns the measured study, the population estimate, which facilities lie inside the
+    area (None without one), the warnings found on the way and the stages' timings.
+    """
+    step = progress or (lambda _stage: None)
     step("building the walk network")
     t0 = time.perf_counter()
     network = _network_of(inputs.walkways)
-    timings["build_network"] = time.perf_counter() - t0
-    warnings += coordinate_warnings(network, inputs)
+    timings = {"build_network": time.perf_counter() - t0}
+    warnings = coordinate_warnings(network, inputs)
     local_homes = inputs.homes.geometry.to_crs(network.crs)  # projected once: floor areas and snapping
     pop = home_population(inputs.homes, population, area, projected=local_homes)
     warnings += population_warnings(inputs.homes, pop.residents, population, area)
@@ -273,27 +194,17 @@ def run_study(
         home_xy=surface_xy(local_homes.values),
     )
     timings.update(measured.timings_s)
-    warnings += facility_warnings(measured, inputs, settings, allow_partial=allow_partial)
-    planned = scenario_step(
-        measured, inputs.facilities, inputs.homes, pop, settings, what_if,
-        area=area, subareas=subareas, plan=plan, with_tiers=tiers is not None, step=step,
-    )  # fmt: skip
-    measured, tier_run = _measure_tiers(
-        planned.measured, inputs, pop, settings, tiers, inside, subareas, plan, progress
-    )
-    if tier_run is not None:
-        warnings += list(tier_run.summary.warnings)
-        timings.update(tier_run.timings_s)
-    planned = loads_and_sites(
-        planned, measured, settings, boundary=boundary, subareas=subareas, capacity=capacity,
-        siting=siting, candidates=candidates, step=step,
-    )  # fmt: skip
-    measured, warnings = planned.measured, warnings + list(planned.notes)
-    timings.update(planned.timings_s)
+    return measured, pop, inside, warnings, timings
+
+
+def _summarise(name, measured: Measured, pop, settings, coverage_share, subareas, warnings, inputs: Inputs):
+    """The area's typed summary, with its sub-areas, warnings and sources."""
+    from circles.summary import build_summary, subarea_summaries
+
     subs = (
         () if subareas is None else subarea_summaries(measured.homes, measured.facilities, subareas, settings)
     )
-    summary = build_summary(
+    return build_summary(
         name,
         measured,
         pop,
@@ -303,12 +214,6 @@ def run_study(
         warnings=tuple(warnings),
         sources={**inputs.sources, "population": pop.info.method},
     )
-    summary = planned.summary(summary if tier_run is None else summary.with_(tiers=tier_run.summary))
-    result = measured.result(
-        name, settings, summary, boundary=boundary, proposed_sites=planned.sites, timings_s=timings
-    )
-    result = planned.result(result)
-    return result if tier_run is None else result.with_(tier_areas=tier_run.areas)
 
 
 def _tier_margin(inputs: Inputs, tiers: TierPlan | None, settings: TravelSettings) -> float | None:
@@ -375,7 +280,7 @@ def _within_reach(
     region, reach = inputs.source_extent or inputs, None  # an extract: the whole source's extents
     if area is not None:
         inputs, reach = clip_inputs(inputs, area, settings, margin_m=margin_m)
-    _check_not_empty(name, inputs, region, area, settings)
+    check_not_empty(name, inputs, region, area, settings)
     share, warnings = network_coverage(name, region, area, reach, allow_partial=allow_partial)
     return inputs, reach, share, warnings
 

@@ -19,7 +19,17 @@ log = logging.getLogger("circles")
 
 
 class Stages:
-    """Progress over the stages of one run: a bar on a terminal, log lines with ``-v`` otherwise."""
+    """Progress over the stages of one run: a bar on a terminal, log lines with ``-v`` otherwise.
+
+    Parameters
+    ----------
+    total : int
+        How many stages the run has.
+    quiet : bool
+        Show nothing (``-q``).
+    verbose : bool
+        Log each stage instead of drawing a bar (``-v``).
+    """
 
     def __init__(self, total: int, quiet: bool, verbose: bool) -> None:
         from tqdm import tqdm
@@ -55,7 +65,19 @@ def _translated(result):
 
 
 def print_result(result, out: Path, seconds: float, system: str) -> None:
-    """The headline, the figures per band, the population method, proposed sites and where the files are."""
+    """The headline, the figures per band, the population method, proposed sites and where the files are.
+
+    Parameters
+    ----------
+    result : StudyResult
+        The finished study.
+    out : Path
+        The folder written.
+    seconds : float
+        Wall time of the run.
+    system : str
+        Coordinate system of printed coordinates: ``"wgs84"``, ``"gcj02"`` or ``"bd09"``.
+    """
     summary = result.summary
     print(result.headline())
     who = "estimated residents" if summary.population.estimated else "residents"
@@ -69,7 +91,17 @@ def print_result(result, out: Path, seconds: float, system: str) -> None:
 
 
 def map_options(args: argparse.Namespace):
-    """The map options the flags ask for, checked before any work (a bad basemap is refused now)."""
+    """The map options the flags ask for, checked before any work (a bad basemap is refused now).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    MapOptions
+    """
     from circles.maps import MapOptions
     from circles.maps.tiles import tile_source
 
@@ -91,7 +123,18 @@ def _warn(result) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Analyse the embedded central-Helsinki extract."""
+    """Analyse the embedded central-Helsinki extract.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from circles.demo import DEMO_NAME, demo_pbf
     from circles.fingerprint import fingerprint, study_parts
     from circles.outdir import check_output_dir
@@ -117,8 +160,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Analyse one study area."""
-    from circles.fingerprint import fingerprint, study_parts
+    """Analyse one study area.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from circles.outdir import area_folder_name, check_output_dir
     from circles.pipeline import run_study
     from circles.report import write_outputs
@@ -142,25 +195,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     page = map_options(args)
     spec, population = options.source_spec(args), options.population_spec(args)
     tiers = options.tier_plan(args, settings)
-    parts = study_parts(
-        sources=spec,
-        settings=settings,
-        population=population,
-        name=name,
-        boundary=boundary,
-        subareas=subareas,
-        recommend_sites=args.recommend,
-        candidates=candidates,
-        offline_map=args.offline_map,
-    )
-    parts = parts | {"map": page.fingerprint(), "geoparquet": args.geoparquet}
-    if siting is not None:
-        parts["siting"] = siting
-    if capacity is not None:
-        parts["capacity"] = capacity
-    if what_if is not None:
-        parts["what_if"] = {"add": what_if.add_facilities, "remove": what_if.remove_facilities}
-    fp = fingerprint(_with_tiers(parts, tiers)).as_dict()  # the files as they are before they are read
+    fp = _run_fingerprint(
+        args, spec=spec, settings=settings, population=population, name=name, boundary=boundary,
+        subareas=subareas, candidates=candidates, page=page, siting=siting, capacity=capacity,
+        what_if=what_if, tiers=tiers,
+    )  # fmt: skip
     reach = None if boundary is None else buffer_area(boundary, reach_margin_m(settings))
     stages = Stages(8 + (siting is not None) + (capacity is not None), args.quiet, args.verbose)
     stages("reading inputs")
@@ -200,6 +239,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_fingerprint(
+    args: argparse.Namespace, *, spec, settings, population, name, boundary, **planning
+) -> dict:
+    """What a run's results depend on (the files as they are before they are read), for its marker."""
+    from circles.fingerprint import fingerprint, study_parts
+
+    parts = study_parts(
+        sources=spec,
+        settings=settings,
+        population=population,
+        name=name,
+        boundary=boundary,
+        subareas=planning["subareas"],
+        recommend_sites=args.recommend,
+        candidates=planning["candidates"],
+        offline_map=args.offline_map,
+    )
+    parts = parts | {"map": planning["page"].fingerprint(), "geoparquet": args.geoparquet}
+    siting, capacity, what_if = planning["siting"], planning["capacity"], planning["what_if"]
+    if siting is not None:
+        parts["siting"] = siting
+    if capacity is not None:
+        parts["capacity"] = capacity
+    if what_if is not None:
+        parts["what_if"] = {"add": what_if.add_facilities, "remove": what_if.remove_facilities}
+    return fingerprint(_with_tiers(parts, planning["tiers"])).as_dict()
+
+
 def _with_tiers(parts: dict, tiers) -> dict:
     """Fingerprint parts with the tier plan, when there is one (runs without tiers keep their fingerprint)."""
     return parts if tiers is None else {**parts, "tiers": tiers}
@@ -211,7 +278,18 @@ def _networks(tiers) -> tuple[str, ...]:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    """Analyse every area of a boundary file."""
+    """Analyse every area of a boundary file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from circles.batch import check_area_folders
     from circles.fingerprint import Described, describe
     from circles.outdir import check_output_dir

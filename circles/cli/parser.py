@@ -80,7 +80,13 @@ class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line plus a pointer to ``--help``."""
 
     def error(self, message: str) -> NoReturn:
-        """Print ``circles <command>: error: <message>`` and the ``--help`` pointer; exit 2."""
+        """Print ``circles <command>: error: <message>`` and the ``--help`` pointer; exit 2.
+
+        Parameters
+        ----------
+        message : str
+            What argparse found wrong.
+        """
         print(f"{self.prog}: error: {message}; see '{self.prog} --help'", file=sys.stderr)
         raise SystemExit(2)
 
@@ -93,7 +99,17 @@ def _field_value(text: str) -> tuple[str, str]:
 
 
 def where_mapping(pairs: list[tuple[str, str]]) -> dict[str, list[str]] | None:
-    """``FIELD=VALUE`` pairs as ``{field: [values]}`` (None when there are none)."""
+    """``FIELD=VALUE`` pairs as ``{field: [values]}`` (None when there are none).
+
+    Parameters
+    ----------
+    pairs : list of (str, str)
+        The parsed ``--...-where`` values.
+
+    Returns
+    -------
+    dict or None
+    """
     out: dict[str, list[str]] = {}
     for field, value in pairs:
         out.setdefault(field, []).append(value)
@@ -216,6 +232,10 @@ def _add_travel_and_output(p: argparse.ArgumentParser, default_out: Path | None)
         default=50.0,
         help="width of the reached streets drawn as service areas, m",
     )
+    _add_output(p, default_out)
+
+
+def _add_output(p: argparse.ArgumentParser, default_out: Path | None) -> None:
     o = p.add_argument_group("output")
     o.add_argument(
         "--out",
