@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy circles/engine circles/errors.py circles/crs.py circles/config.py circles/result.py circles/coverage.py circles/residents.py
+	$(BIN)/python -m numpydoc lint $$(find circles -name '*.py' | sort)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
