@@ -164,6 +164,13 @@ def service_areas(
     slice_of = _edge_parts(network, bands[-1][0] if bands else empty[0], parts)
 
     def dissolve_slice(part: int) -> list[shapely.Geometry]:
+        """One slice's polygon per band, shortest first, each joined with the shorter ones.
+
+        Parameters
+        ----------
+        part : int
+            Index of the spatial slice, ``0 <= part < parts``.
+        """
         area, nested = shapely.Polygon(), []
         for edge, start, end in new:
             mine = slice_of[edge] == part

@@ -24,7 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def node_sites(network: WalkNetwork, nodes: NDArray[np.int64]) -> Snapped:
-    """Candidate sites at network nodes, expressed as points on an incident edge."""
+    """Candidate sites at network nodes, expressed as points on an incident edge.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The network the nodes belong to.
+    nodes : ndarray of int64
+        Node indices; each site is placed at the node's end of its first incident edge.
+    """
     nodes = np.asarray(nodes, dtype=np.int64)
     first_u = np.full(network.n_nodes, -1, dtype=np.int64)
     first_v = np.full(network.n_nodes, -1, dtype=np.int64)
@@ -51,6 +59,7 @@ def candidate_nodes(
     Parameters
     ----------
     network : WalkNetwork
+        The network to search.
     homes : Snapped
         The demand homes (attached).
     limit : float
@@ -96,6 +105,25 @@ def candidate_sites(
     max_candidates: int,
 ) -> tuple[Snapped, np.ndarray, gpd.GeoDataFrame | None]:
     """Candidate sites snapped onto the network, their local coordinates and the candidate file's columns.
+
+    Parameters
+    ----------
+    context : AnalysisContext
+        The measured study's network and attached points.
+    demand : Snapped
+        The demand homes (attached); default candidates are the nodes within ``limit`` of them.
+    limit : float
+        Coverage cost, in the network's cost unit (metres for walking).
+    settings : TravelSettings
+        Its ``max_access_leg_m`` and ``min_island_m`` (metres) snap the planner's candidates.
+    boundary : GeoDataFrame or None
+        The study area; default candidates lie inside it (all nodes when None).
+    candidates : GeoDataFrame or None
+        The planner's candidate sites (any CRS); None for default candidates at network nodes.
+    spacing_m : float
+        Default candidates: one node per square of this size in metres (see :func:`candidate_nodes`).
+    max_candidates : int
+        Default candidates: at most this many.
 
     Returns
     -------

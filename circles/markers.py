@@ -91,6 +91,13 @@ def legacy_marker(path: Path, entries: set[str]) -> dict | None:
     One area's results: only files circles writes, and a summary.json naming circles as
     its tool. A batch: circles' index page, a summary table and such area folders only. Their
     results carry no fingerprint, so a batch recomputes them.
+
+    Parameters
+    ----------
+    path : Path
+        The folder.
+    entries : set of str
+        The names of the files and folders directly in it.
     """
     if MARKER_NAME in entries:
         return None

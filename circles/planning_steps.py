@@ -49,7 +49,13 @@ class Planned:
         return None if self.siting is None else self.siting.sites
 
     def summary(self, summary: Summary) -> Summary:
-        """``summary`` with the steps' sections."""
+        """``summary`` with the steps' sections.
+
+        Parameters
+        ----------
+        summary : Summary
+            The run's summary, to which the what-if, loads and siting sections are added.
+        """
         return summary.with_(
             what_if=self.what_if,
             loads=self.loads,
@@ -57,7 +63,13 @@ class Planned:
         )
 
     def result(self, result: StudyResult) -> StudyResult:
-        """``result`` with the what-if homes."""
+        """``result`` with the what-if homes.
+
+        Parameters
+        ----------
+        result : StudyResult
+            The run's result; returned unchanged when no scenario was measured.
+        """
         return result if self.what_if_homes is None else result.with_(what_if_homes=self.what_if_homes)
 
 
@@ -75,7 +87,33 @@ def scenario_step(
     with_tiers: bool = False,
     step: Callable[[str], None] = lambda _stage: None,
 ) -> Planned:
-    """The what-if scenario measured (the baseline unchanged when none is asked)."""
+    """The what-if scenario measured (the baseline unchanged when none is asked).
+
+    Parameters
+    ----------
+    measured : Measured
+        The baseline analysis.
+    facilities : GeoDataFrame
+        The facilities the baseline was measured from.
+    homes : GeoDataFrame
+        The homes the baseline was measured from.
+    population : HomePopulation
+        Residents per home of the baseline.
+    settings : TravelSettings
+        Speed, threshold and bands of the run.
+    options : WhatIfOptions or None
+        The facilities to add and remove; None (or nothing asked) keeps the baseline.
+    area : shapely geometry, optional
+        The study area (WGS-84); facilities outside it count as nearby.
+    subareas : GeoDataFrame, optional
+        Sub-areas to compare the scenario in (a ``name`` column).
+    plan : SearchPlan, optional
+        How the network search is bounded (never changes the times found).
+    with_tiers : bool
+        Whether the run has facility tiers; a scenario is refused with them.
+    step : callable
+        Called with a description of each stage as it starts (progress reporting).
+    """
     if options is None or not options.asked:
         return Planned(measured)
     if with_tiers:
@@ -106,7 +144,30 @@ def loads_and_sites(
     candidates: gpd.GeoDataFrame | None = None,
     step: Callable[[str], None] = lambda _stage: None,
 ) -> Planned:
-    """Clinic loads (with ``capacity`` or a supply column) and new sites (when asked) of ``measured``."""
+    """Clinic loads (with ``capacity`` or a supply column) and new sites (when asked) of ``measured``.
+
+    Parameters
+    ----------
+    planned : Planned
+        What :func:`scenario_step` found; its loads, siting and timings are replaced.
+    measured : Measured
+        The analysis to measure loads and choose sites on (the scenario's, when there is one).
+    settings : TravelSettings
+        Speed, threshold and bands of the run.
+    boundary : GeoDataFrame, optional
+        The study area; default candidate sites lie inside it.
+    subareas : GeoDataFrame, optional
+        Sub-areas to summarise the loads in (a ``name`` column).
+    capacity : CapacityOptions, optional
+        Resident and supply targets and the access decay; loads are measured when it is
+        given or the facilities carry a ``capacity`` column.
+    siting : SitingOptions, optional
+        How many new sites to propose and how; no sites when None or nothing is asked.
+    candidates : GeoDataFrame, optional
+        The planner's candidate sites; None for network nodes near the homes.
+    step : callable
+        Called with a description of each stage as it starts (progress reporting).
+    """
     from dataclasses import replace
 
     timings = dict(planned.timings_s)

@@ -207,7 +207,14 @@ class Summary:
         return share is not None and share < PARTIAL_BELOW
 
     def with_(self, **changes: Any) -> Summary:
-        """A copy with some fields replaced."""
+        """A copy with some fields replaced.
+
+        Parameters
+        ----------
+        **changes : Any
+            New values of fields, by field name (``warnings=...``, ``siting=...``);
+            the other fields are kept.
+        """
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -358,5 +365,12 @@ class StudyResult:
         return self.summary.headline()
 
     def with_(self, **changes: Any) -> StudyResult:
-        """A copy with some fields replaced (the result itself never changes)."""
+        """A copy with some fields replaced (the result itself never changes).
+
+        Parameters
+        ----------
+        **changes : Any
+            New values of fields, by field name (``summary=...``, ``what_if_homes=...``);
+            the other fields are kept.
+        """
         return replace(self, **changes)

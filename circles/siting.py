@@ -80,6 +80,17 @@ class SitingResult:
 def coverage_matrix(network: WalkNetwork, sites: Snapped, homes: Snapped, limit: float) -> sp.csr_matrix:
     """Which site covers which home: exact travel (plus both access legs) within ``limit``.
 
+    Parameters
+    ----------
+    network : WalkNetwork
+        The network both sets are attached to.
+    sites : Snapped
+        The candidate sites, attached to the network.
+    homes : Snapped
+        The demand homes, attached to the network.
+    limit : float
+        Longest travel cost that covers, in the network's cost unit (metres for walking).
+
     Returns
     -------
     scipy.sparse.csr_matrix of bool, shape (n_sites, n_homes)
@@ -119,7 +130,17 @@ def _reach_gains(
 
 
 def verified_coverage(measured: Measured, settings: TravelSettings, sites: Snapped) -> float:
-    """Residents within the threshold when the search runs again with ``sites`` added as facilities."""
+    """Residents within the threshold when the search runs again with ``sites`` added as facilities.
+
+    Parameters
+    ----------
+    measured : Measured
+        The study the sites are added to (its network, facilities, homes and residents).
+    settings : TravelSettings
+        Speed and threshold (minutes) of the search.
+    sites : Snapped
+        The new sites, attached to the study's network.
+    """
     from circles.analysis import search_times
 
     ctx = measured.context
@@ -205,6 +226,19 @@ def with_sites(
 
     ``no_candidate_reaches`` is True for homes beyond the threshold that no candidate
     site reaches: no new site among these candidates can serve them.
+
+    Parameters
+    ----------
+    measured : Measured
+        The measured study.
+    settings : TravelSettings
+        Speed and threshold (minutes) of the study.
+    boundary : GeoDataFrame or None
+        The study area; default candidates lie inside it.
+    options : SitingOptions
+        The problem and solver (number of sites, full coverage, capacity, method).
+    candidates : GeoDataFrame, optional
+        The planner's candidate sites (any CRS); None for network nodes near the homes.
     """
     from dataclasses import replace
 

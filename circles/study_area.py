@@ -47,7 +47,13 @@ class PopulationSpec:
 
 
 def reach_margin_m(settings: TravelSettings) -> float:
-    """How far beyond a study area inputs are loaded: the longest band's walk plus two access legs."""
+    """How far beyond a study area inputs are loaded: the longest band's walk plus two access legs.
+
+    Parameters
+    ----------
+    settings : TravelSettings
+        Speed, longest band (minutes) and longest access leg (metres) of the run.
+    """
     return settings.longest_band_m + 2 * settings.max_access_leg_m
 
 
@@ -98,7 +104,13 @@ def clip_inputs(
 
 
 def extent_text(what: gpd.GeoDataFrame | shapely.Geometry | None) -> str:
-    """'lon a to b, lat c to d' of a layer or geometry (WGS-84)."""
+    """'lon a to b, lat c to d' of a layer or geometry (WGS-84).
+
+    Parameters
+    ----------
+    what : GeoDataFrame, shapely geometry or None
+        The layer or geometry, in WGS-84 degrees; None for the whole input.
+    """
     if what is None:
         return "the whole input"
     bounds = what.total_bounds if isinstance(what, gpd.GeoDataFrame) else shapely.bounds(what)
@@ -109,7 +121,15 @@ def extent_text(what: gpd.GeoDataFrame | shapely.Geometry | None) -> str:
 
 
 def swap_hint(what: gpd.GeoDataFrame | shapely.Geometry | None, walkways: gpd.GeoDataFrame) -> str:
-    """A hint when swapping longitude and latitude would put ``what`` onto the network."""
+    """A hint when swapping longitude and latitude would put ``what`` onto the network.
+
+    Parameters
+    ----------
+    what : GeoDataFrame, shapely geometry or None
+        The input that misses the network, in WGS-84 degrees; no hint when None.
+    walkways : GeoDataFrame
+        The network's walkways, in WGS-84.
+    """
     if what is None or len(walkways) == 0:
         return ""
     w, s, e, n = what.total_bounds if isinstance(what, gpd.GeoDataFrame) else shapely.bounds(what)
@@ -174,7 +194,13 @@ def home_population(
 
 
 def area_km2(area_wgs84: shapely.Geometry) -> float:
-    """Surface of a WGS-84 area in km^2 (local UTM zone)."""
+    """Surface of a WGS-84 area in km^2 (local UTM zone).
+
+    Parameters
+    ----------
+    area_wgs84 : shapely geometry
+        The area, in WGS-84 degrees.
+    """
     lon, lat = shapely.get_coordinates(area_wgs84).T
     local = gpd.GeoSeries([area_wgs84], crs=WGS84).to_crs(local_utm_crs(lon, lat))
     return float(local.area.iloc[0]) / 1e6

@@ -49,6 +49,14 @@ def facility_counts(facilities: gpd.GeoDataFrame, served: np.ndarray | None = No
 def capacity_figures(facilities: gpd.GeoDataFrame, population_total: float) -> tuple[dict, np.ndarray | None]:
     """Capacity (e.g. general practitioners) against residents, when facilities carry it.
 
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        The measured facilities (``capacity``, ``catchment_population``, ``attached``,
+        ``inside_area``); only those on the network inside the area count in the total.
+    population_total : float
+        Residents of the study area (the denominator of ``per_10k_residents``).
+
     Returns
     -------
     (dict, ndarray or None)
@@ -68,7 +76,13 @@ def capacity_figures(facilities: gpd.GeoDataFrame, population_total: float) -> t
 
 
 def network_figures(measured: Measured) -> dict:
-    """Size of the network the times were computed on."""
+    """Size of the network the times were computed on.
+
+    Parameters
+    ----------
+    measured : Measured
+        The measured study, whose network is described.
+    """
     net = measured.context.network
     return {
         "nodes": net.n_nodes,
@@ -136,7 +150,15 @@ def build_summary(
 
 
 def subarea_owner(homes: gpd.GeoDataFrame, subareas: gpd.GeoDataFrame) -> np.ndarray:
-    """Index of the sub-area holding each home's point on surface (-1: none; ties: the first listed)."""
+    """Index of the sub-area holding each home's point on surface (-1: none; ties: the first listed).
+
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        The homes (any CRS).
+    subareas : GeoDataFrame
+        The sub-areas (any CRS); the index is their position in this frame.
+    """
     points = shapely.point_on_surface(homes.to_crs("EPSG:4326").geometry.values)
     tree = shapely.STRtree(subareas.to_crs("EPSG:4326").geometry.values)
     home_idx, sub_idx = tree.query(points, predicate="within")

@@ -34,7 +34,13 @@ def neutralise_cell(value: object) -> object:
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with :func:`neutralise_cell` applied to its text cells and column names."""
+    """A copy of ``frame`` with :func:`neutralise_cell` applied to its text cells and column names.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table to write; it is not changed.
+    """
     out = frame.copy()
     for column in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column])):

@@ -198,6 +198,17 @@ def compare(
 ) -> tuple[WhatIfSummary, gpd.GeoDataFrame]:
     """The scenario against the baseline: per band, per sub-area, per clinic and per home.
 
+    Parameters
+    ----------
+    base : Measured
+        The baseline analysis.
+    scenario : Measured
+        The scenario's analysis, on the same homes in the same order.
+    settings : TravelSettings
+        Its threshold and bands (minutes) are the ones compared.
+    subareas : GeoDataFrame, optional
+        Sub-areas to compare in (a ``name`` column); none when None.
+
     Returns
     -------
     (WhatIfSummary, GeoDataFrame)

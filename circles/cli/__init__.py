@@ -30,7 +30,13 @@ def _configure_logging(quiet: bool, verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``circles`` command; returns the exit code."""
+    """Entry point of the ``circles`` command; returns the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The command-line arguments without the program name; ``sys.argv[1:]`` when None.
+    """
     parser = build_parser()
     args = parser.parse_args(join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     _configure_logging(args.quiet, args.verbose)

@@ -130,7 +130,16 @@ _DEFAULT_SCOPE = {"crs": "facilities", "layer": "facilities", "name_field": "bou
 
 
 def flag_for(parameter: str, scope: str | None) -> str | None:
-    """The CLI flag of a Python parameter (in a scope), or None when the CLI has none."""
+    """The CLI flag of a Python parameter (in a scope), or None when the CLI has none.
+
+    Parameters
+    ----------
+    parameter : str
+        The Python parameter's name, as backticked in library messages (``max_access_leg_m``).
+    scope : str or None
+        The input the message is about (``"facilities"``, ``"boundary"``, ...), which picks
+        between flags sharing a parameter; None for an unscoped message.
+    """
     if scope is not None and (scope, parameter) in SCOPED_FLAG_OF:
         return SCOPED_FLAG_OF[(scope, parameter)]
     if parameter in FLAG_OF:
@@ -140,12 +149,26 @@ def flag_for(parameter: str, scope: str | None) -> str | None:
 
 
 def error_line(error: CirclesError) -> str:
-    """The error's one-line message with the CLI's flags in place of Python parameters."""
+    """The error's one-line message with the CLI's flags in place of Python parameters.
+
+    Parameters
+    ----------
+    error : CirclesError
+        The error raised by the library.
+    """
     return render_for(error, flag_for)
 
 
 def translate(text: str, scope: str | None = None) -> str:
-    """A warning's text with the CLI's flags in place of backticked Python parameters."""
+    """A warning's text with the CLI's flags in place of backticked Python parameters.
+
+    Parameters
+    ----------
+    text : str
+        The warning's message, naming Python parameters in backticks.
+    scope : str, optional
+        The input the warning is about (see :func:`flag_for`); None for none.
+    """
     return PARAMETER_MENTION.sub(lambda m: flag_for(m.group(1), scope) or m.group(1), text)
 
 
@@ -153,7 +176,13 @@ _NEGATIVE_VALUE = re.compile(r"^-\d")
 
 
 def join_negative_values(argv: list[str]) -> list[str]:
-    """``--bbox -121.6,39.1`` as ``--bbox=-121.6,39.1``: argparse takes a leading '-' for an option."""
+    """``--bbox -121.6,39.1`` as ``--bbox=-121.6,39.1``: argparse takes a leading '-' for an option.
+
+    Parameters
+    ----------
+    argv : list of str
+        The command-line arguments, without the program name.
+    """
     out: list[str] = []
     i = 0
     while i < len(argv):

@@ -20,6 +20,11 @@ def travel_settings(args: argparse.Namespace) -> TravelSettings:
 
     ``--minutes`` alone adapts the default bands to it; ``--bands`` alone keeps the
     15-minute threshold; both must agree (the threshold is one of the bands).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
     """
     threshold = DEFAULT_THRESHOLD_MIN if args.minutes is None else args.minutes
     if args.bands is None:
@@ -41,7 +46,13 @@ def travel_settings(args: argparse.Namespace) -> TravelSettings:
 
 
 def source_spec(args: argparse.Namespace):
-    """Where the network, facilities and homes come from (a :class:`~circles.sources.assemble.SourceSpec`)."""
+    """Where the network, facilities and homes come from (a :class:`~circles.sources.assemble.SourceSpec`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     from circles.sources.assemble import PointFileOptions, SourceSpec
 
     for kind in ("pbf", "osm", "graphml"):
@@ -76,7 +87,13 @@ def source_spec(args: argparse.Namespace):
 
 
 def population_spec(args: argparse.Namespace):
-    """Where residents per home come from."""
+    """Where residents per home come from.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     from circles.study_area import PopulationSpec
 
     return PopulationSpec(
@@ -87,7 +104,15 @@ def population_spec(args: argparse.Namespace):
 
 
 def read_areas(args: argparse.Namespace, names: list[str] | None):
-    """The study areas of ``--boundary`` (all, or those named)."""
+    """The study areas of ``--boundary`` (all, or those named).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    names : list of str or None
+        The area names to keep (values of ``--name-field``); None keeps every area.
+    """
     from circles.sources.boundaries import read_boundary
 
     with error_scope("boundary"):
@@ -102,7 +127,13 @@ def read_areas(args: argparse.Namespace, names: list[str] | None):
 
 
 def candidates(args: argparse.Namespace):
-    """The planner's candidate sites, or None (streets near the gaps)."""
+    """The planner's candidate sites, or None (streets near the gaps).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     if args.recommend < 0:
         raise InputError(f"--recommend takes a number of sites >= 0, got {args.recommend}")
     if args.candidates is None:
@@ -116,7 +147,13 @@ def candidates(args: argparse.Namespace):
 
 
 def subareas(args: argparse.Namespace):
-    """Sub-areas to summarise, or None."""
+    """Sub-areas to summarise, or None.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     if args.subareas is None:
         return None
     from circles.sources.boundaries import read_boundary
@@ -132,7 +169,13 @@ def subareas(args: argparse.Namespace):
 
 
 def run_area(args: argparse.Namespace):
-    """Boundary (or None) and name of a ``run``."""
+    """Boundary (or None) and name of a ``run``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     if args.boundary is not None:
         if args.district and not args.name_field:
             raise InputError("--district needs --name-field naming the boundary field that holds area names")
@@ -161,7 +204,13 @@ def run_area(args: argparse.Namespace):
 
 
 def output_crs(args: argparse.Namespace) -> str:
-    """The coordinate system of printed coordinates and CSV tables: ``wgs84``, ``gcj02`` or ``bd09``."""
+    """The coordinate system of printed coordinates and CSV tables: ``wgs84``, ``gcj02`` or ``bd09``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     from circles.sources.coords import BD09, GCJ02, WGS84, parse_coordinate_system
 
     given = getattr(args, "output_crs", None)
@@ -186,6 +235,7 @@ def tier_plan(args: argparse.Namespace, settings: TravelSettings):
     Parameters
     ----------
     args : argparse.Namespace
+        The parsed options of the command.
     settings : TravelSettings
         Its threshold is the one-mode plan's.
 

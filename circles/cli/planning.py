@@ -9,7 +9,13 @@ from circles.cli.parser import _finite
 
 
 def add_planning(p: argparse.ArgumentParser) -> None:
-    """The flags of the planning answers (``circles run`` only)."""
+    """The flags of the planning answers (``circles run`` only).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The ``circles run`` parser the flags are added to.
+    """
     add_capacity(p)
     w = p.add_argument_group("what-if: a changed facility set against the baseline")
     w.add_argument(
@@ -51,7 +57,13 @@ def add_planning(p: argparse.ArgumentParser) -> None:
 
 
 def add_capacity(p: argparse.ArgumentParser) -> None:
-    """The flags of clinic loads and competition-aware access."""
+    """The flags of clinic loads and competition-aware access.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The ``circles run`` parser the flags are added to.
+    """
     c = p.add_argument_group("clinic loads and access (supply from --capacity-column)")
     c.add_argument(
         "--residents-per-facility",
@@ -77,7 +89,13 @@ def add_capacity(p: argparse.ArgumentParser) -> None:
 
 
 def siting_options(args: argparse.Namespace):
-    """The :class:`~circles.plan_result.SitingOptions` of the flags, or None when no sites are asked."""
+    """The :class:`~circles.plan_result.SitingOptions` of the flags, or None when no sites are asked.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     from circles.errors import InputError
     from circles.plan_result import SitingOptions
 
@@ -104,6 +122,11 @@ def capacity_options(args: argparse.Namespace):
 
     Without any of them, loads are still measured (with the defaults) when the facilities
     carry a supply column (``--capacity-column``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
     """
     from circles.plan_result import CapacityOptions
 
@@ -118,7 +141,13 @@ def capacity_options(args: argparse.Namespace):
 
 
 def what_if_options(args: argparse.Namespace):
-    """The :class:`~circles.what_if_result.WhatIfOptions` of the flags (the file read now), or None."""
+    """The :class:`~circles.what_if_result.WhatIfOptions` of the flags (the file read now), or None.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the command.
+    """
     from circles.errors import error_scope
     from circles.what_if_result import WhatIfOptions
 
@@ -144,7 +173,18 @@ def what_if_options(args: argparse.Namespace):
 
 
 def print_planning(summary, who: str, system: str) -> None:
-    """The planning answers' lines: what-if, loads, sites (those the run has)."""
+    """The planning answers' lines: what-if, loads, sites (those the run has).
+
+    Parameters
+    ----------
+    summary : Summary
+        The run's summary (:class:`circles.result.Summary`); its ``what_if``, ``loads`` and
+        ``siting`` parts are printed, each skipped when None.
+    who : str
+        What the population figures count, as printed: ``"residents"`` or ``"estimated residents"``.
+    system : str
+        Coordinate system of the printed site coordinates: ``wgs84``, ``gcj02`` or ``bd09``.
+    """
     _print_what_if(summary, who)
     _print_loads(summary)
     _print_sites(summary, who, system)
@@ -201,7 +241,13 @@ def _print_sites(summary, who: str, system: str) -> None:
 
 
 def siting_line(siting) -> str:
-    """One sentence: the problem, the method, the status and the proved gap."""
+    """One sentence: the problem, the method, the status and the proved gap.
+
+    Parameters
+    ----------
+    siting : SitingSummary
+        The summary of the proposed sites (problem, method, solver status, objective and bound).
+    """
     what = {"MCLP": "maximal covering", "LSCP": "full coverage (fewest sites)"}.get(siting.problem)
     if what is None:
         what = f"capacitated covering (at most {siting.max_residents_per_facility:,.0f} residents per clinic)"
@@ -222,7 +268,15 @@ SYSTEM_NAMES = {
 
 
 def site_coordinates(site: dict, system: str) -> tuple[float, float]:
-    """A site's longitude and latitude in ``system`` (``wgs84``, ``gcj02`` or ``bd09``)."""
+    """A site's longitude and latitude in ``system`` (``wgs84``, ``gcj02`` or ``bd09``).
+
+    Parameters
+    ----------
+    site : dict
+        The site's fields, with ``lon_wgs84`` and ``lat_wgs84`` in degrees (WGS-84).
+    system : str
+        The coordinate system to return: ``wgs84``, ``gcj02`` or ``bd09``.
+    """
     from circles.sources import coords
 
     lon, lat = site["lon_wgs84"], site["lat_wgs84"]

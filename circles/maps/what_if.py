@@ -28,6 +28,13 @@ def what_if_spec(homes: gpd.GeoDataFrame, display: Display) -> dict:
     xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()]).reshape(-1, 2)
 
     def minutes(column: str) -> list:  # tenths of a minute, -1: unreachable (the page's "min" format)
+        """Each home's time in ``column`` in tenths of a minute, -1 where unreachable.
+
+        Parameters
+        ----------
+        column : str
+            The homes' column of walking times in minutes (NaN or inf: unreachable).
+        """
         return [-1 if not np.isfinite(v) else round(10 * float(v)) for v in homes[column].to_numpy(float)]
 
     return {

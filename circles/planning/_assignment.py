@@ -68,7 +68,20 @@ class Assignment:
         )
 
     def served(self, open_candidates: NDArray[np.int64], time_limit_s: float) -> Served:
-        """Best assignment with the existing sites and ``open_candidates`` open."""
+        """Best assignment with the existing sites and ``open_candidates`` open.
+
+        Parameters
+        ----------
+        open_candidates : ndarray of int64
+            Indices of the candidate sites to open, counted among the candidates only
+            (0 is the first candidate, after the existing sites).
+        time_limit_s : float
+            Time limit in seconds of the LP solve (unused when the maximum flow applies).
+
+        Returns
+        -------
+        Served
+        """
         is_open = np.zeros(self.capacity.size, dtype=bool)
         is_open[: self.n_existing] = True
         is_open[self.n_existing + np.asarray(open_candidates, dtype=np.int64)] = True
@@ -127,6 +140,15 @@ def lazy_greedy(assign: Assignment, n_sites: int, time_limit_s: float) -> tuple[
 
     Marginal gains are evaluated lazily (an upper bound is re-checked only when it leads).
     A candidate's first bound is the least of its capacity and the residents in its reach.
+
+    Parameters
+    ----------
+    assign : Assignment
+        The capacitated instance (demand groups, sites in reach, capacities).
+    n_sites : int
+        Number of new sites to open, at most.
+    time_limit_s : float
+        Time limit in seconds of each assignment LP solve (unused when the maximum flow applies).
 
     Returns
     -------

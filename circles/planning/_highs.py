@@ -70,7 +70,15 @@ class Solution:
 
 
 def new_highs(time_limit_s: float, mip_rel_gap: float = 0.0):
-    """A HiGHS instance that prints nothing, with a time limit and a relative MIP gap."""
+    """A HiGHS instance that prints nothing, with a time limit and a relative MIP gap.
+
+    Parameters
+    ----------
+    time_limit_s : float
+        HiGHS's ``time_limit`` option, in seconds.
+    mip_rel_gap : float
+        HiGHS's ``mip_rel_gap`` option: the relative MIP gap (a fraction; 0 asks for a proved optimum).
+    """
     from highspy import _core
 
     h = _core._Highs()
@@ -98,7 +106,10 @@ def solve(
     ----------
     cost : ndarray, shape (n_cols,)
     a : sparse matrix, shape (n_rows, n_cols)
-    row_bounds, col_bounds : (lower, upper) arrays; +-inf for none
+    row_bounds : (ndarray, ndarray)
+        Lower and upper bound of each row of ``a @ x``; +-inf for none.
+    col_bounds : (ndarray, ndarray)
+        Lower and upper bound of each column; +-inf for none.
     integer : ndarray of bool, optional
         Integer columns; an LP without it.
     maximize : bool
@@ -126,6 +137,21 @@ class Program:
 
     Re-running it after :meth:`set_col_bounds` starts the simplex from the previous
     basis: how the capacitated model's assignment LPs are re-solved cheaply.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n_cols,)
+        Objective coefficient of each column.
+    a : sparse matrix, shape (n_rows, n_cols)
+        The constraint matrix.
+    row_bounds : (ndarray, ndarray)
+        Lower and upper bound of each row of ``a @ x``; +-inf for none.
+    col_bounds : (ndarray, ndarray)
+        Lower and upper bound of each column; +-inf for none.
+    integer : ndarray of bool, optional
+        Integer columns; an LP without it (or when none is set).
+    maximize : bool
+        Maximise the objective instead of minimising it.
     """
 
     def __init__(self, cost, a, row_bounds, col_bounds, *, integer=None, maximize=False) -> None:
@@ -133,14 +159,36 @@ class Program:
         self.highs = _load(cost, a, row_bounds, col_bounds, integer if self.is_mip else None, maximize)
 
     def set_col_bounds(self, cols: NDArray[np.int64], lower: NDArray, upper: NDArray) -> None:
-        """Change the bounds of some columns."""
+        """Change the bounds of some columns.
+
+        Parameters
+        ----------
+        cols : ndarray of int64
+            Indices of the columns to change.
+        lower : ndarray
+            Their new lower bounds, in the same order (-inf for none).
+        upper : ndarray
+            Their new upper bounds, in the same order (+inf for none).
+        """
         cols = np.asarray(cols, dtype=np.int32)
         self.highs.changeColsBounds(
             cols.size, cols, np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
         )
 
     def run(self, time_limit_s: float, mip_rel_gap: float = 0.0) -> Solution:
-        """Solve (again) within ``time_limit_s`` seconds."""
+        """Solve (again) within ``time_limit_s`` seconds.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Time limit of this solve in seconds (added to the instance's run time so far).
+        mip_rel_gap : float
+            HiGHS's ``mip_rel_gap``: the relative MIP gap (a fraction; 0 asks for a proved optimum).
+
+        Returns
+        -------
+        Solution
+        """
         h = self.highs
         # HiGHS measures ``time_limit`` against the instance's cumulative run time.
         h.setOptionValue("time_limit", h.getRunTime() + float(time_limit_s))

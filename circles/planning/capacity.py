@@ -14,8 +14,9 @@ Two views of "are clinics overloaded":
   sums the ratios of the facilities it can reach, A_i = sum_j R_j W(t_ij). Written
   as ``access_per_10k`` = 10,000 A_i (staff per 10,000 residents when S counts staff).
 
-Why an in-house sparse computation rather than PySAL ``access``
-------------------------------------------------------------------
+Notes
+-----
+Why an in-house sparse computation rather than PySAL ``access``:
 ``access.Access.enhanced_two_stage_fca`` is the reference implementation and agrees
 with :func:`e2sfca` to 1e-9 (``tests/test_planning_capacity.py``), but it works on a
 long pandas table of every (home, facility) pair: two ``merge`` + ``groupby`` passes

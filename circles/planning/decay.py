@@ -118,6 +118,18 @@ def decay_weights(
 
     ``"stepped"`` scales Luo & Qi's three bands to the threshold (thirds of it) unless
     ``bands_min``/``weights`` are given; ``"gaussian"`` takes ``sigma_min``.
+
+    Parameters
+    ----------
+    kind : str
+        ``"stepped"`` or ``"gaussian"``.
+    threshold_min : float
+        The catchment threshold in minutes: the default steps are its thirds and the
+        Gaussian weighs nothing beyond it; unused when ``bands_min``/``weights`` are given.
+    **options : float or sequence of float
+        ``bands_min`` (upper ends of the steps, in minutes) and ``weights`` (one per step,
+        unitless) for ``"stepped"``; ``sigma_min`` (the Gaussian's width in minutes, half
+        the threshold when absent) for ``"gaussian"``. Others are ignored.
     """
     if kind == "stepped":
         if "bands_min" in options or "weights" in options:

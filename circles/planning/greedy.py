@@ -25,7 +25,15 @@ from circles.errors import InputError
 
 
 def as_cover(cover: ArrayLike | sp.spmatrix, what: str = "cover") -> sp.csr_matrix:
-    """A (sites x demand) coverage matrix as CSR of bool; stored False entries are dropped."""
+    """A (sites x demand) coverage matrix as CSR of bool; stored False entries are dropped.
+
+    Parameters
+    ----------
+    cover : array_like or sparse matrix, shape (n_sites, n_demand)
+        True (or non-zero) where a site covers a demand point.
+    what : str
+        The parameter's name, as the error message calls it.
+    """
     m = sp.csr_matrix(cover) if sp.issparse(cover) else sp.csr_matrix(np.asarray(cover))
     if m.ndim != 2:
         raise InputError(f"`{what}` must be a 2-D (sites x demand points) matrix")
@@ -37,7 +45,15 @@ def as_cover(cover: ArrayLike | sp.spmatrix, what: str = "cover") -> sp.csr_matr
 
 
 def as_weight(weight: ArrayLike | None, n_demand: int) -> NDArray[np.float64]:
-    """Weights per demand point (1 each by default), finite and >= 0."""
+    """Weights per demand point (1 each by default), finite and >= 0.
+
+    Parameters
+    ----------
+    weight : array_like or None
+        Residents per demand point; None weighs each point 1.
+    n_demand : int
+        Number of demand points (the length ``weight`` must have).
+    """
     if weight is None:
         return np.ones(n_demand)
     w = np.asarray(weight, dtype=np.float64).ravel()
@@ -49,7 +65,17 @@ def as_weight(weight: ArrayLike | None, n_demand: int) -> NDArray[np.float64]:
 
 
 def as_mask(mask: ArrayLike | None, n_demand: int, what: str = "covered") -> NDArray[np.bool_]:
-    """A boolean mask per demand point (all False by default)."""
+    """A boolean mask per demand point (all False by default).
+
+    Parameters
+    ----------
+    mask : array_like or None
+        One flag per demand point; None for all False.
+    n_demand : int
+        Number of demand points (the length ``mask`` must have).
+    what : str
+        The parameter's name, as the error message calls it.
+    """
     if mask is None:
         return np.zeros(n_demand, dtype=bool)
     m = np.asarray(mask, dtype=bool).ravel()
@@ -59,7 +85,13 @@ def as_mask(mask: ArrayLike | None, n_demand: int, what: str = "covered") -> NDA
 
 
 def covered_by(existing_cover: ArrayLike | sp.spmatrix) -> NDArray[np.bool_]:
-    """Demand points within reach of at least one existing facility (facilities x demand)."""
+    """Demand points within reach of at least one existing facility (facilities x demand).
+
+    Parameters
+    ----------
+    existing_cover : array_like or sparse matrix, shape (n_facilities, n_demand)
+        True (or non-zero) where an existing facility covers a demand point.
+    """
     m = as_cover(existing_cover, "existing_cover")
     return np.asarray(m.sum(axis=0)).ravel() > 0
 
@@ -176,6 +208,13 @@ def greedy_set_cover(groups: sp.csr_matrix, members: NDArray[np.int64]) -> NDArr
     """Greedy set covering: repeatedly the site covering the most uncovered demand points.
 
     Every group must be covered by some site. Ties go to the lowest site index.
+
+    Parameters
+    ----------
+    groups : csr_matrix of bool, shape (n_groups, n_sites)
+        The sites covering each demand group.
+    members : ndarray of int64, shape (n_groups,)
+        Number of demand points in each group.
     """
     by_site = groups.T.tocsr()
     count = members.astype(np.float64)
@@ -197,7 +236,17 @@ def greedy_set_cover(groups: sp.csr_matrix, members: NDArray[np.int64]) -> NDArr
 def order_by_gain(
     groups: sp.csr_matrix, weight: NDArray[np.float64], sites: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Order chosen sites greedily (largest marginal gain first); drop those adding nothing."""
+    """Order chosen sites greedily (largest marginal gain first); drop those adding nothing.
+
+    Parameters
+    ----------
+    groups : csr_matrix of bool, shape (n_groups, n_sites)
+        The sites covering each demand group.
+    weight : ndarray, shape (n_groups,)
+        Weight of each group (its residents, or demand points when unweighted).
+    sites : ndarray of int64
+        Indices of the chosen sites (columns of ``groups``).
+    """
     sites = np.sort(np.asarray(sites, dtype=np.int64))
     if sites.size == 0:
         return sites, np.empty(0)
@@ -206,7 +255,17 @@ def order_by_gain(
 
 
 def covered_weight(groups: sp.csr_matrix, weight: NDArray[np.float64], sites: NDArray[np.int64]) -> float:
-    """Weight of the groups covered by at least one of ``sites``."""
+    """Weight of the groups covered by at least one of ``sites``.
+
+    Parameters
+    ----------
+    groups : csr_matrix of bool, shape (n_groups, n_sites)
+        The sites covering each demand group.
+    weight : ndarray, shape (n_groups,)
+        Weight of each group (its residents, or demand points when unweighted).
+    sites : ndarray of int64
+        Indices of the chosen sites (columns of ``groups``).
+    """
     if len(sites) == 0:
         return 0.0
     hit = np.asarray(groups[:, np.asarray(sites, dtype=np.int64)].sum(axis=1)).ravel() > 0
@@ -237,7 +296,15 @@ def _gain_drop(
 
 
 def rows_of(by_site: sp.csr_matrix, sites: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The groups covered by each of ``sites``, concatenated (with repeats)."""
+    """The groups covered by each of ``sites``, concatenated (with repeats).
+
+    Parameters
+    ----------
+    by_site : csr_matrix of bool, shape (n_sites, n_groups)
+        The groups each site covers (the transpose of the groups' covering sites).
+    sites : ndarray of int64
+        Indices of the sites (rows of ``by_site``).
+    """
     ptr = by_site.indptr
     counts = ptr[sites + 1] - ptr[sites]
     starts = np.repeat(ptr[sites] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())

@@ -110,6 +110,13 @@ class TravelTimes:
         """Build from a dense (homes x facilities) array; NaN or inf means out of reach.
 
         Meant for small inputs and tests; pairs slower than ``max_time_min`` are dropped.
+
+        Parameters
+        ----------
+        time_min : array_like, shape (n_homes, n_facilities)
+            Travel time in minutes from each home to each facility; NaN or inf for out of reach.
+        max_time_min : float
+            Longest travel time kept, in minutes (all finite times by default).
         """
         m = np.asarray(time_min, dtype=np.float64)
         if m.ndim != 2:
@@ -132,7 +139,13 @@ class TravelTimes:
         return np.repeat(np.arange(self.n_homes, dtype=np.int64), np.diff(self.indptr))
 
     def within(self, threshold_min: float) -> TravelTimes:
-        """The pairs with a time of at most ``threshold_min`` (a 0-minute pair is kept)."""
+        """The pairs with a time of at most ``threshold_min`` (a 0-minute pair is kept).
+
+        Parameters
+        ----------
+        threshold_min : float
+            Longest travel time kept, in minutes.
+        """
         keep = self.time_min <= threshold_min
         counts = np.bincount(self.home()[keep], minlength=self.n_homes)
         indptr = np.zeros(self.n_homes + 1, dtype=np.int64)
@@ -160,6 +173,11 @@ class TravelTimes:
         """Boolean (facilities x homes) matrix: which facility reaches which home in time.
 
         The orientation of the covering solvers (:mod:`circles.planning.covering`).
+
+        Parameters
+        ----------
+        threshold_min : float
+            Longest travel time that counts as reaching, in minutes.
         """
         w = self.within(threshold_min)
         return w.matrix(np.ones(w.n_pairs)).astype(bool).T.tocsr()
