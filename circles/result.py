@@ -161,6 +161,9 @@ class Summary:
     network_coverage_of_area : float or None
         Share of the study area plus its walking margin that the network source covers
         (1.0: all of it); below 0.98 the result is partial.
+    facilities_off_network_share : float or None
+        Share of the facilities within reach of the area that attach to no street (None:
+        no facilities); above 0.2 the result is partial.
     homes_without_street, homes_on_islands_without_facility : int
     capacity : dict
         Total capacity and per 10,000 residents when facilities carry a capacity.
@@ -188,6 +191,7 @@ class Summary:
     settings: TravelSettings
     network: dict[str, Any]
     network_coverage_of_area: float | None = None
+    facilities_off_network_share: float | None = None
     homes_without_street: int = 0
     homes_on_islands_without_facility: int = 0
     capacity: dict[str, Any] = field(default_factory=dict)
@@ -202,9 +206,20 @@ class Summary:
 
     @property
     def partial(self) -> bool:
-        """True when the network source covers less than 98% of the area and its margin."""
+        """True when the network misses part of the area or many facilities attach to no street."""
+        return self.partial_reason is not None
+
+    @property
+    def partial_reason(self) -> str | None:
+        """Why the figures describe only part of the area (None: they describe all of it)."""
+        reasons = []
         share = self.network_coverage_of_area
-        return share is not None and share < PARTIAL_BELOW
+        if share is not None and share < PARTIAL_BELOW:
+            reasons.append("the network covers only part of the area")
+        off = self.facilities_off_network_share
+        if off is not None and off > PARTIAL_FACILITIES_OFF_ABOVE:
+            reasons.append(f"{100 * off:.0f}% of the facilities within reach are off the network")
+        return "; ".join(reasons) or None
 
     def with_(self, **changes: Any) -> Summary:
         """A copy with some fields replaced.
@@ -225,6 +240,7 @@ class Summary:
             **self.coverage.to_dict(),
             "partial": self.partial,
             "network_coverage_of_area": self.network_coverage_of_area,
+            "facilities_off_network_share": self.facilities_off_network_share,
             "facilities": self.facilities.to_dict(),
             "residents_per_facility": self.residents_per_facility,
             "population_method": self.population.to_dict(),
@@ -270,7 +286,7 @@ class Summary:
         c = self.coverage
         pct = "n/a" if c.covered_share is None else f"{100 * c.covered_share:.0f}%"
         who = "estimated residents" if self.population.estimated else "residents"
-        partial = " [PARTIAL: the network covers only part of the area]" if self.partial else ""
+        partial = f" [PARTIAL: {self.partial_reason}]" if self.partial else ""
         return (
             f"{self.name}: {pct} of {c.population:,.0f} {who} ({c.covered_homes:,} of {c.homes:,} homes) "
             f"live within {c.threshold_min:g} min walk of {self.facilities.inside:,} facilities "
@@ -282,6 +298,9 @@ class Summary:
 
 #: Below this share of the area (plus margin) covered by the network, results are partial.
 PARTIAL_BELOW = 0.98
+#: Above this share of the facilities within reach attached to no street, results are partial
+#: (the share above which circles warns; above half it stops unless partial results are allowed).
+PARTIAL_FACILITIES_OFF_ABOVE = 0.2
 
 
 @dataclass(frozen=True)

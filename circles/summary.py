@@ -130,6 +130,8 @@ def build_summary(
     counts = facility_counts(facilities)
     capacity, _per_catchment = capacity_figures(facilities, coverage.population)
     attached = measured.context.homes.attached
+    fac_attached = np.asarray(measured.context.facilities.attached, dtype=bool)
+    off_share = round(float(np.mean(~fac_attached)), 4) if fac_attached.size else None
     return Summary(
         name=name,
         coverage=coverage,
@@ -139,6 +141,7 @@ def build_summary(
         settings=settings,
         network=network_figures(measured),
         network_coverage_of_area=network_coverage_of_area,
+        facilities_off_network_share=off_share,
         homes_without_street=int((~attached).sum()),
         homes_on_islands_without_facility=int((attached & np.isnan(t)).sum()),
         capacity=capacity,

@@ -203,6 +203,37 @@ def test_facilities_inside_nearby_and_off_network_are_counted_apart(tmp_path, he
     )
 
 
+def test_many_facilities_off_the_network_stop_or_mark_the_headline_partial(tmp_path, helsinki_pbf):
+    """Two of three clinics lie 600 m beyond the extract's last street: exit 2, or PARTIAL everywhere."""
+    clinics = tmp_path / "clinics.csv"
+    clinics.write_text("name,lon,lat\nOn the streets,24.9445,60.1699\nEast 1,24.9645,60.1700\n"
+                       "East 2,24.9650,60.1720\n", encoding="utf-8")  # fmt: skip
+    args = ["run", "--pbf", str(helsinki_pbf), "--facilities", str(clinics)]
+    stopped = circles(*args, "--out", str(tmp_path / "stopped"))
+    line = one_error_line(stopped)
+    assert "2 of the 3 facilities" in line and "--allow-partial" in line
+    assert not (tmp_path / "stopped").exists()
+
+    partial = circles(*args, "--allow-partial", "--out", str(tmp_path / "partial"))
+    assert partial.returncode == 0, partial.stderr
+    headline = partial.stdout.splitlines()[0]
+    assert headline.endswith("[PARTIAL: 67% of the facilities within reach are off the network]"), headline
+    summary = strict_json(tmp_path / "partial" / "summary.json")
+    assert summary["partial"] is True and summary["facilities_off_network_share"] == 0.6667
+    assert summary["facilities"] == {"inside": 1, "margin_serving": 0, "unattached": 2}
+    assert "67% of the facilities within reach are off the network" in (
+        tmp_path / "partial" / "map.html"
+    ).read_text(encoding="utf-8")
+
+
+def test_few_facilities_off_the_network_are_not_partial(tmp_path, helsinki_pbf):
+    whole = circles("run", "--pbf", str(helsinki_pbf), "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    summary = strict_json(tmp_path / "whole" / "summary.json")
+    assert summary["facilities_off_network_share"] == 0.0 and summary["partial"] is False
+    assert "PARTIAL" not in whole.stdout
+
+
 # -- 6. recommended sites reach every output -----------------------------------------------------
 
 

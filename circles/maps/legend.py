@@ -102,7 +102,7 @@ def legend_html(result: StudyResult, parts: LegendParts, attribution: str) -> st
         )
     partial = ""
     if s.partial:
-        partial = '<div class="circles-partial">PARTIAL: the network covers only part of the area</div>'
+        partial = f'<div class="circles-partial">PARTIAL: {text(s.partial_reason or "")}</div>'
     pop = "residents estimated" if s.population.estimated else "residents counted"
     shifted = (
         "<div class='circles-note'>overlays shifted to GCJ-02 to match the basemap</div>"
