@@ -111,20 +111,21 @@ def _bytes_per_task(inputs, areas, out: Path) -> dict:
     """Median bytes of a task message, its extract and its result (counted from the real objects)."""
     import numpy as np
 
+    from circles.area_job import BatchOptions
     from circles.config import TravelSettings
     from circles.distributed import AreaTask
     from circles.extracts import area_extract
     from circles.layers_io import layers_to_files, source_extent_of
     from circles.outdir import area_folder_name
-    from circles.study_area import PopulationSpec
 
     extent = source_extent_of(inputs)
     task_b, extract_b, result_b = [], [], []
     for i, (name, geom) in enumerate(zip(areas["name"], areas.geometry.values, strict=True)):
         files = layers_to_files(area_extract(inputs, geom, TravelSettings(), extent))
         extract_b.append(sum(len(d) for d in files.values()))
-        task = AreaTask(i, name, area_folder_name(name), "/work/x/000001", areas.iloc[[i]], None,
-                        TravelSettings(), PopulationSpec())  # fmt: skip
+        task = AreaTask(
+            i, name, area_folder_name(name), "/work/x/000001", areas.iloc[[i]], None, BatchOptions()
+        )
         task_b.append(len(pickle.dumps(task)))
         folder = out / area_folder_name(name)
         result_b.append(sum(p.stat().st_size for p in folder.iterdir() if p.is_file()))

@@ -21,14 +21,14 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
+from circles.area_job import BatchOptions, render_area, study_area
 from circles.batch_index import combined_table, write_index
 from circles.config import TravelSettings
 from circles.crs import WGS84
 from circles.errors import CirclesError, InputError
 from circles.fingerprint import Described, describe, fingerprint, study_parts
 from circles.outdir import OutputTarget, area_folder_names, check_output_dir, prepare_batch_dir
-from circles.pipeline import run_study
-from circles.report import with_fingerprint, write_outputs
+from circles.report import with_fingerprint
 from circles.sources.assemble import Inputs
 from circles.study_area import PopulationSpec
 from circles.tiers import TierPlan
@@ -76,22 +76,17 @@ class AreaOutcome:
 
 @dataclass(frozen=True)
 class BatchJob:
-    """One area's work, small enough to send to a worker process."""
+    """One area's work in this process: its share of the inputs, its folder and the batch's options."""
 
     name: str
     folder: Path
     inputs: Inputs
     boundary: gpd.GeoDataFrame
     subareas: gpd.GeoDataFrame | None
-    settings: TravelSettings
-    population: PopulationSpec
-    offline_map: bool
-    recommend_sites: int = 0
-    candidates: gpd.GeoDataFrame | None = None
+    options: BatchOptions
     fingerprint: dict | None = None
     status: str = "done"
     reason: str = ""
-    tiers: TierPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -137,20 +132,10 @@ def _run_job(job: BatchJob) -> AreaOutcome:
         return AreaOutcome(job.name, job.folder.name, status, **kw)
 
     try:
-        result = run_study(
-            job.inputs,
-            name=job.name,
-            boundary=job.boundary,
-            subareas=job.subareas,
-            settings=job.settings,
-            population=job.population,
-            recommend_sites=job.recommend_sites,
-            candidates=job.candidates,
-            tiers=job.tiers,
+        result = study_area(
+            job.inputs, name=job.name, boundary=job.boundary, subareas=job.subareas, options=job.options
         )
-        write_outputs(
-            result, job.folder, offline_map=job.offline_map, fingerprint=job.fingerprint, area_name=job.name
-        )
+        render_area(result, job.folder, job.options, job.fingerprint)
         summary = with_fingerprint(result.summary, job.fingerprint).to_dict()
         return outcome(job.status, summary=summary, reason=job.reason)
     except CirclesError as exc:
@@ -294,16 +279,9 @@ def run_batch(
     names = [str(n) for n in areas["name"]]
     targets = check_area_folders(names, out_dir)
     out_dir = prepare_batch_dir(out_dir)
-    common = {
-        "settings": settings,
-        "population": population,
-        "recommend_sites": recommend_sites,
-        "candidates": candidates,
-        "offline_map": offline_map,
-        "tiers": tiers,
-    }
+    options = BatchOptions(settings, population, recommend_sites, candidates, offline_map, tiers)
     source = Described(describe(inputs if provenance is None else provenance))
-    plans, outcomes = _plan(areas, names, targets, out_dir, subareas, source, common, force)
+    plans, outcomes = _plan(areas, names, targets, out_dir, subareas, source, options, force)
     margin_m = _tier_margin(inputs, tiers, settings)
     plans = [replace(plan, margin_m=margin_m) for plan in plans]
     for outcome in outcomes.values():
@@ -328,7 +306,7 @@ def run_batch(
         from circles.extracts import run_on_cluster
 
         run_on_cluster(
-            inputs, plans, common, finished, scheduler=scheduler, workers=workers, work_dir=work_dir
+            inputs, plans, options, finished, scheduler=scheduler, workers=workers, work_dir=work_dir
         )
     else:
         from circles.extracts import area_extract
@@ -337,7 +315,7 @@ def run_batch(
         extent = source_extent_of(inputs)
         for plan in plans:
             extract = area_extract(inputs, plan.area, settings, extent, margin_m=plan.margin_m)
-            finished(_run_job(_job(plan, extract, common)), plan.index)
+            finished(_run_job(_job(plan, extract, options)), plan.index)
     ordered = [outcomes[i] for i in range(len(names))]
     write_index(ordered, out_dir, settings)
     _write_tiers(ordered, out_dir, tiers)
@@ -369,7 +347,7 @@ def _plan(
     out_dir: Path,
     subareas: gpd.GeoDataFrame | None,
     source: Described,
-    common: dict,
+    options: BatchOptions,
     force: bool,
 ) -> tuple[list[AreaPlan], dict[int, AreaOutcome]]:
     """The areas to compute, and the outcomes of those whose earlier results are reused."""
@@ -383,17 +361,16 @@ def _plan(
             area_subs = subareas[shapely.intersects(area, subareas.to_crs(WGS84).geometry.values)]
         parts = study_parts(
             sources=source,
-            settings=common["settings"],
-            population=common["population"],
+            settings=options.settings,
+            population=options.population,
             name=name,
             boundary=boundary,
             subareas=area_subs,
-            recommend_sites=common["recommend_sites"],
-            candidates=common["candidates"],
-            offline_map=common["offline_map"],
+            recommend_sites=options.recommend_sites,
+            candidates=options.candidates,
+            offline_map=options.offline_map,
         )
-        tiers = common.get("tiers")
-        fp = fingerprint(parts if tiers is None else {**parts, "tiers": tiers})
+        fp = fingerprint(parts if options.tiers is None else {**parts, "tiers": options.tiers})
         status, reason, summary = _reuse(target, fp, force)
         if summary is not None:
             outcomes[i] = AreaOutcome(name, folder, status, summary=summary, reason=reason)
@@ -402,7 +379,7 @@ def _plan(
     return plans, outcomes
 
 
-def _job(plan: AreaPlan, inputs: Inputs, common: dict) -> BatchJob:
+def _job(plan: AreaPlan, inputs: Inputs, options: BatchOptions) -> BatchJob:
     return BatchJob(
         name=plan.name,
         folder=plan.folder,
@@ -412,5 +389,5 @@ def _job(plan: AreaPlan, inputs: Inputs, common: dict) -> BatchJob:
         fingerprint=plan.fingerprint,
         status=plan.status,
         reason=plan.reason,
-        **common,
+        options=options,
     )

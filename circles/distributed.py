@@ -29,10 +29,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from circles.config import TravelSettings
+from circles.area_job import BatchOptions
 from circles.errors import CirclesError, InputError
-from circles.study_area import PopulationSpec
-from circles.tiers import TierPlan
 
 __all__ = ["AreaProduct", "AreaTask", "compute_area", "dask_client", "run_tasks"]
 
@@ -64,22 +62,12 @@ class AreaTask:
         The area's own row of ``areas`` (``name`` and geometry), in WGS-84.
     subareas : GeoDataFrame or None
         The sub-areas that intersect the area, summarised inside it; None when none were given.
-    settings : TravelSettings
-        Travel settings shared by every area of the batch.
-    population : PopulationSpec
-        How residents per home are found, shared by every area.
-    offline_map : bool
-        Whether the map inlines its JavaScript/CSS.
-    recommend_sites : int
-        New facility sites to recommend in the area (0: none).
-    candidates : GeoDataFrame or None
-        The planner's candidate sites, shared by all areas; None: network nodes near the gaps.
+    options : BatchOptions
+        What every area of the batch shares (settings, population, sites, map, tiers).
     fingerprint : dict or None
         ``Fingerprint.as_dict()`` of what produces the area, recorded in its marker and summary.
     status, reason : str
         What the outcome says when the area succeeds (``"done"``/``"recomputed"``, why).
-    tiers : TierPlan or None
-        Facility tiers analysed in the area.
     """
 
     index: int
@@ -88,15 +76,10 @@ class AreaTask:
     extract: str | dict[str, bytes]
     boundary: gpd.GeoDataFrame
     subareas: gpd.GeoDataFrame | None
-    settings: TravelSettings
-    population: PopulationSpec
-    offline_map: bool = False
-    recommend_sites: int = 0
-    candidates: gpd.GeoDataFrame | None = None
+    options: BatchOptions = field(default_factory=BatchOptions)
     fingerprint: dict | None = None
     status: str = "done"
     reason: str = ""
-    tiers: TierPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -151,30 +134,20 @@ def compute_area(task: AreaTask) -> AreaProduct:
     AreaProduct
         A failed product (with the one-line error) for bad input; never raises for it.
     """
-    from circles.pipeline import run_study
-    from circles.report import with_fingerprint, write_outputs
+    from circles.area_job import render_area, study_area
+    from circles.report import with_fingerprint
 
     try:
-        result = run_study(
+        result = study_area(
             _read_extract(task.extract),
             name=task.name,
             boundary=task.boundary,
             subareas=task.subareas,
-            settings=task.settings,
-            population=task.population,
-            recommend_sites=task.recommend_sites,
-            candidates=task.candidates,
-            tiers=task.tiers,
+            options=task.options,
         )
         scratch = Path(tempfile.mkdtemp(prefix="circles-area-"))
         try:
-            folder = write_outputs(
-                result,
-                scratch / "area",
-                offline_map=task.offline_map,
-                fingerprint=task.fingerprint,
-                area_name=task.name,
-            )
+            folder = render_area(result, scratch / "area", task.options, task.fingerprint)
             files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if _is_result_file(p)}
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

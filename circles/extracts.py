@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from circles.area_job import BatchOptions
 from circles.errors import CirclesError, OutputError
 from circles.layers_io import layers_to_files, source_extent_of, write_layers
 from circles.sources.assemble import Inputs
@@ -94,7 +95,7 @@ def area_extract(inputs: Inputs, area, settings, extent: Inputs, *, margin_m: fl
 def run_on_cluster(
     inputs: Inputs,
     plans: list,
-    common: dict,
+    options: BatchOptions,
     finished: Callable,
     *,
     scheduler: object = None,
@@ -109,8 +110,8 @@ def run_on_cluster(
         Region-wide layers.
     plans : list of circles.batch.AreaPlan
         The areas to compute (those not reused), each with its folder and boundary.
-    common : dict
-        ``settings``, ``population``, ``recommend_sites``, ``candidates``, ``offline_map``.
+    options : BatchOptions
+        What every area shares (settings, population, sites, map, tiers).
     finished : callable
         ``finished(outcome, index)`` for each area.
     scheduler : str or distributed.Client, optional
@@ -127,10 +128,10 @@ def run_on_cluster(
         out_dir = plans[0].folder.parent
         parent = Path(work_dir) if work_dir is not None else _local_work_parent(client, out_dir)
         if parent is None:
-            _submit(client, inputs, plans, common, finished, None)
+            _submit(client, inputs, plans, options, finished, None)
             return
         with work_folder(parent) as folder:
-            _submit(client, inputs, plans, common, finished, folder)
+            _submit(client, inputs, plans, options, finished, folder)
 
 
 def _local_work_parent(client, out_dir: Path) -> Path | None:
@@ -140,7 +141,7 @@ def _local_work_parent(client, out_dir: Path) -> Path | None:
     return out_dir if isinstance(getattr(client, "cluster", None), LocalCluster) else None
 
 
-def _submit(client, inputs: Inputs, plans: list, common: dict, finished: Callable, folder) -> None:
+def _submit(client, inputs: Inputs, plans: list, options: BatchOptions, finished: Callable, folder) -> None:
     from circles.batch import AreaOutcome
     from circles.distributed import AreaTask, publish, run_tasks
 
@@ -150,7 +151,7 @@ def _submit(client, inputs: Inputs, plans: list, common: dict, finished: Callabl
     def tasks() -> Iterator[AreaTask]:
         """Each area's task, its extract written just before it is submitted."""
         for plan in plans:
-            extract = area_extract(inputs, plan.area, common["settings"], extent, margin_m=plan.margin_m)
+            extract = area_extract(inputs, plan.area, options.settings, extent, margin_m=plan.margin_m)
             if folder is None:
                 where: str | dict[str, bytes] = layers_to_files(extract)
             else:
@@ -166,7 +167,7 @@ def _submit(client, inputs: Inputs, plans: list, common: dict, finished: Callabl
                 fingerprint=plan.fingerprint,
                 status=plan.status,
                 reason=plan.reason,
-                **common,
+                options=options,
             )
 
     def publish_one(task, product) -> None:

@@ -133,11 +133,11 @@ def test_tasks_carry_only_their_own_area(helsinki_inputs, helsinki_areas):
 
 def test_tasks_are_submitted_a_few_at_a_time(client, helsinki_inputs):
     """A long batch keeps only a few tasks (and so extracts) in flight, and every product comes back."""
+    from circles.area_job import BatchOptions
     from circles.config import TravelSettings
     from circles.distributed import AreaTask, in_flight_limit, run_tasks
     from circles.extracts import area_extract
     from circles.layers_io import layers_to_files, source_extent_of
-    from circles.study_area import PopulationSpec
 
     sea = shapely.box(24.0, 59.0, 24.01, 59.01)  # fails at once: no streets within reach
     files = layers_to_files(
@@ -153,9 +153,7 @@ def test_tasks_are_submitted_a_few_at_a_time(client, helsinki_inputs):
             made.append(i)
             most = max(most, len(made) - len(published))
             boundary = gpd.GeoDataFrame({"name": [f"sea {i}"]}, geometry=[sea], crs=4326)
-            yield AreaTask(
-                i, f"sea {i}", f"sea-{i}", files, boundary, None, TravelSettings(), PopulationSpec()
-            )
+            yield AreaTask(i, f"sea {i}", f"sea-{i}", files, boundary, None, BatchOptions())
 
     run_tasks(
         client, tasks(), lambda task, product: published.append((task.index, product.status, product.error))
