@@ -23,6 +23,7 @@ __all__ = [
     "DRIVE_SPEEDS_KMH",
     "DRIVE_SPEED_CHOICES",
     "class_speeds_kmh",
+    "posted_kmh",
     "way_rates",
     "way_speeds_kmh",
 ]
@@ -74,13 +75,11 @@ def class_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> dict[str, floa
     """
     if mode.drive_speeds != "observed":
         return dict(DRIVE_SPEEDS_KMH)
-    from circles.sources.way_filters import parse_maxspeed_kmh
-
     frame = pd.DataFrame(
         {"osm_id": ways["osm_id"], "highway": ways["highway"], "maxspeed": ways.get("maxspeed")}
     )
     frame = frame.drop_duplicates("osm_id")
-    frame["kmh"] = [parse_maxspeed_kmh(v) for v in frame["maxspeed"]]
+    frame["kmh"] = posted_kmh(frame["maxspeed"])
     means = frame.groupby("highway")["kmh"].mean()
     if means.notna().sum() == 0:
         return dict(DRIVE_SPEEDS_KMH)
@@ -102,17 +101,36 @@ def way_speeds_kmh(ways: gpd.GeoDataFrame, mode: TravelMode) -> np.ndarray:
     -------
     ndarray of float64
     """
-    from circles.sources.way_filters import parse_maxspeed_kmh
-
     n = len(ways)
     if mode.speed_kmh is not None and not mode.capped_by_maxspeed:
         return np.full(n, float(mode.speed_kmh))
-    posted = np.array([parse_maxspeed_kmh(v) for v in ways.get("maxspeed", [None] * n)], dtype=float)
+    posted = posted_kmh(ways["maxspeed"] if "maxspeed" in ways else [None] * n)
     if mode.speed_kmh is not None:  # e-bike: its speed, at most the posted one
         return np.fmin(float(mode.speed_kmh), posted)
     table = class_speeds_kmh(ways, mode)
-    by_class = np.array([table.get(str(h), DRIVE_FALLBACK_KMH) for h in ways["highway"]], dtype=float)
+    classes = pd.Series(ways["highway"], dtype=object).astype(str)
+    by_class = classes.map(table).fillna(DRIVE_FALLBACK_KMH).to_numpy(dtype=float)
     return np.where(np.isnan(posted), by_class, posted) * mode.congestion_factor
+
+
+def posted_kmh(values: object) -> np.ndarray:
+    """Each ``maxspeed`` value in km/h (NaN: not a plain number), each distinct text parsed once.
+
+    Parameters
+    ----------
+    values : sequence of object
+        ``maxspeed`` tags of the ways (text, None or NaN).
+
+    Returns
+    -------
+    ndarray of float64
+        The same as ``parse_maxspeed_kmh`` per value, None as NaN.
+    """
+    from circles.sources.way_filters import parse_maxspeed_kmh
+
+    codes, texts = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    parsed = np.array([parse_maxspeed_kmh(v) for v in texts] + [None], dtype=float)
+    return parsed[np.where(codes >= 0, codes, len(texts))]
 
 
 def way_rates(ways: gpd.GeoDataFrame, mode: TravelMode) -> tuple[np.ndarray, np.ndarray]:

@@ -160,3 +160,13 @@ def test_unique_rows_equals_numpy_unique_by_rows(helsinki_pbf):
         np.testing.assert_array_equal(got, expected)
         np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
     assert len(unique_rows(coords)[0]) < len(coords)
+
+
+def test_posted_speeds_parsed_once_per_text_equal_a_parse_per_way():
+    from circles.mode_speeds import posted_kmh
+    from circles.sources.way_filters import parse_maxspeed_kmh
+
+    values = ["50", None, np.nan, "30 mph", "CN:urban", "50", "", "100|80", 7, "10 knots", "0", "walk"]
+    expected = np.array([parse_maxspeed_kmh(v) for v in values], dtype=float)
+    assert np.array_equal(posted_kmh(values), expected, equal_nan=True)
+    assert posted_kmh([]).shape == (0,)
