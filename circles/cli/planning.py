@@ -186,7 +186,7 @@ def print_planning(summary, who: str, system: str) -> None:
         Coordinate system of the printed site coordinates: ``wgs84``, ``gcj02`` or ``bd09``.
     """
     _print_what_if(summary, who)
-    _print_loads(summary)
+    _print_loads(summary, who)
     _print_sites(summary, who, system)
 
 
@@ -202,12 +202,16 @@ def _print_what_if(summary, who: str) -> None:
     )
     for b in w.bands:
         print(
-            f"    within {b.minutes:g} min: +{b.gaining_population:,.0f} gaining ({b.gaining_homes} homes), "
-            f"-{b.losing_population:,.0f} losing ({b.losing_homes} homes)"
+            f"    within {b.minutes:g} min: +{b.gaining_population:,.0f} gaining "
+            f"({_homes(b.gaining_homes)}), -{b.losing_population:,.0f} losing ({_homes(b.losing_homes)})"
         )
 
 
-def _print_loads(summary) -> None:
+def _homes(n: int) -> str:
+    return f"{n:,} home" if n == 1 else f"{n:,} homes"
+
+
+def _print_loads(summary, who: str) -> None:
     """Clinics over their targets and residents below the access target, when loads were measured."""
     loads = summary.loads
     if loads is None:
@@ -219,7 +223,7 @@ def _print_loads(summary) -> None:
     what = "supply" if loads.supply_column else "clinics (each counted once)"
     print(
         f"  clinics: {loads.facilities_over_resident_target} over {o.residents_per_facility:,.0f} catchment "
-        f"residents{below}; {100 * (share or 0):.1f}% of residents below {loads.access_target_per_10k:.3g} "
+        f"residents{below}; {100 * (share or 0):.1f}% of {who} below {loads.access_target_per_10k:.3g} "
         f"{what} per 10,000 within reach (access_per_10k, E2SFCA, {o.access_decay} decay)"
     )
 
@@ -237,25 +241,31 @@ def _print_sites(summary, who: str, system: str) -> None:
             f"+{site.gain_population:,.0f} {who}{served} -> {100 * (site.covered_share_after or 0):.1f}% "
             f"covered ({site.method})"
         )
-    print(f"  sites: {siting_line(siting)}")
+    print(f"  sites: {siting_line(siting, who)}")
 
 
-def siting_line(siting) -> str:
+def siting_line(siting, who: str = "residents") -> str:
     """One sentence: the problem, the method, the status and the proved gap.
 
     Parameters
     ----------
     siting : SitingSummary
         The summary of the proposed sites (problem, method, solver status, objective and bound).
+    who : str
+        What the population figures count: ``"residents"`` or ``"estimated residents"``.
+
+    Returns
+    -------
+    str
     """
     what = {"MCLP": "maximal covering", "LSCP": "full coverage (fewest sites)"}.get(siting.problem)
     if what is None:
-        what = f"capacitated covering (at most {siting.max_residents_per_facility:,.0f} residents per clinic)"
-    unit = "sites" if siting.problem == "LSCP" else "residents"
+        what = f"capacitated covering (at most {siting.max_residents_per_facility:,.0f} {who} per clinic)"
+    unit = "sites" if siting.problem == "LSCP" else who
     return (
         f"{what} by {siting.method}, {siting.status}: objective {siting.objective:,.1f} {unit}, "
         f"bound {siting.bound:,.1f} ({siting.bound_source}), gap {100 * siting.gap:.2f}%; "
-        f"{siting.verified_covered_population_after:,.0f} residents within the threshold after "
+        f"{siting.verified_covered_population_after:,.0f} {who} within the threshold after "
         "(verified by re-running the search with the sites added)"
     )
 
